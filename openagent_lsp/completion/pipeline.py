@@ -1,0 +1,362 @@
+"""The inline-completion pipeline: cache → debounce → context → model → post-processing.
+
+Latency rules it follows:
+- typing what the ghost text shows is answered from the shown suggestion, with no model call;
+- a newer request for the same document supersedes older ones: they answer empty and their
+  generation is *stopped* (the cancel token is checked between tokens), not just ignored;
+- the model is never awaited while it loads: the answer is empty at once;
+- with ``early_first_line`` the first line is returned as soon as it is complete and the rest of
+  the block keeps generating in the background into the shown suggestion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from openagent_lsp.completion.cache import CompletionLRU, LiveText, ShownSuggestion
+from openagent_lsp.completion.postprocess import PostContext, decide_multiline, postprocess
+from openagent_lsp.completion.prompt import build_prompt, heal_completion
+from openagent_lsp.config import CompletionSettings
+from openagent_lsp.context.documents import DocumentStore
+from openagent_lsp.context.types import Position
+from openagent_lsp.errors import GenerationCancelled
+from openagent_lsp.llm.base import CancelToken, GenerationRequest
+from openagent_lsp.logging import get_logger
+
+log = get_logger(__name__)
+
+INVOKED = 1  # InlineCompletionTriggerKind.Invoked: the user asked explicitly, no debounce
+AUTOMATIC = 2
+
+
+@dataclass
+class CompletionCounters:
+    requests: int = 0
+    model_calls: int = 0
+    cache_hits: int = 0
+    typed_hits: int = 0
+    superseded: int = 0
+    cancelled: int = 0
+    not_ready: int = 0
+    empty: int = 0
+    errors: int = 0
+    shown: int = 0
+    accepted: int = 0
+    accepted_chars: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class CompletionResult:
+    text: str  # what to insert at the cursor ("" = nothing to show)
+    source: str  # "model", "typed", "cache", "superseded", "not_ready", "empty", "disabled"
+    offset: int  # cursor offset in the document
+    duration_ms: float = 0.0
+    multiline: bool = False
+    id: str = ""
+
+
+@dataclass
+class _DocState:
+    seq: int = 0
+    cancel: CancelToken | None = None
+    running: asyncio.Future[Any] | None = None
+    shown: ShownSuggestion | None = None
+    last_request_at: float = 0.0
+    intervals: list[float] = field(default_factory=list)
+
+
+class CompletionEngine:
+    """Domain service behind textDocument/inlineCompletion and the completion fallback."""
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        llm_provider: Callable[[], Any | None],
+        settings_provider: Callable[[], CompletionSettings],
+    ) -> None:
+        self.store = store
+        self._llm_provider = llm_provider
+        self._settings = settings_provider
+        self.counters = CompletionCounters()
+        self.lru = CompletionLRU(settings_provider().cache_size)
+        self._docs: dict[str, _DocState] = {}
+        self._ids = itertools.count(1)
+
+    # -- public API ------------------------------------------------------------------------------
+
+    async def complete(self, uri: str, position: Position, trigger_kind: int = AUTOMATIC) -> CompletionResult:
+        started = time.perf_counter()
+        settings = self._settings()
+        self.counters.requests += 1
+        doc = self.store.get(uri)  # InvalidInputError for an unknown document
+        offset = doc.offset_at(position)
+        text = doc.text
+        prefix, suffix = text[:offset], text[offset:]
+        state = self._docs.setdefault(uri, _DocState())
+        state.seq += 1
+        my_seq = state.seq
+
+        def result(value: str, source: str, multiline: bool = False) -> CompletionResult:
+            if not value:
+                self.counters.empty += source in ("model", "empty")
+            return CompletionResult(value, source, offset, (time.perf_counter() - started) * 1000, multiline,
+                                    f"c{next(self._ids)}" if value else "")
+
+        if not settings.enabled:
+            return result("", "disabled")
+
+        # 1. Typing as suggested: trim what is on screen, no model call.
+        shown = state.shown
+        if shown is not None:
+            rest = shown.continuation(prefix, suffix)
+            if rest is not None:
+                if not rest.strip() and not shown.live.done:
+                    # The background generation has not produced the next part yet: wait a little.
+                    await asyncio.to_thread(shown.live.wait, 1.5)
+                    rest = shown.continuation(prefix, suffix) or ""
+                if rest.strip():
+                    self.counters.typed_hits += 1
+                    shown.prefix, shown.live = prefix, _trimmed_live(shown.live, prefix, shown.prefix)
+                    return result(rest, "typed", "\n" in rest)
+            # The user did something else: stop the background work for the old suggestion.
+            state.shown = None
+            if state.cancel is not None:
+                state.cancel.cancel("superseded")
+
+        # 2. LRU of finished suggestions.
+        lru_key = self.lru.key(uri, prefix, suffix, _settings_key(settings))
+        cached = self.lru.get(lru_key)
+        if cached is not None:
+            self.counters.cache_hits += 1
+            state.shown = ShownSuggestion(prefix, suffix, LiveText(cached, done=True))
+            return result(cached, "cache", "\n" in cached)
+
+        # 3. Supersede older work for this document, then debounce.
+        if state.cancel is not None:
+            state.cancel.cancel("superseded")
+        if trigger_kind != INVOKED and settings.debounce_ms > 0:
+            await asyncio.sleep(settings.debounce_ms / 1000)
+        if state.seq != my_seq:
+            self.counters.superseded += 1
+            return result("", "superseded")
+
+        llm = self._llm_provider()
+        if llm is None:
+            self.counters.not_ready += 1
+            return result("", "not_ready")
+
+        # 4. Wait for the superseded generation to let go of this document's KV cache.
+        previous = state.running
+        if previous is not None and not previous.done():
+            await asyncio.wait([previous], timeout=2.0)
+        if state.seq != my_seq:
+            self.counters.superseded += 1
+            return result("", "superseded")
+
+        cancel = CancelToken()
+        state.cancel = cancel
+        multiline = decide_multiline(prefix, suffix, doc.language_id)
+        job = _Generation(self, llm, doc.language_id, uri, prefix, suffix, multiline, settings, cancel)
+        loop = asyncio.get_running_loop()
+        first_ready: asyncio.Future[str] = loop.create_future()
+        running = loop.run_in_executor(None, job.run, loop, first_ready)
+        state.running = running
+        self.counters.model_calls += 1
+        try:
+            text_out = await asyncio.shield(first_ready)
+        except asyncio.CancelledError:
+            # $/cancelRequest (or the client went away): stop the model, not only the reply.
+            cancel.cancel("request cancelled")
+            self.counters.cancelled += 1
+            raise
+        except GenerationCancelled:
+            self.counters.superseded += 1
+            return result("", "superseded")
+        except Exception:
+            self.counters.errors += 1
+            raise
+        if state.seq != my_seq:
+            self.counters.superseded += 1
+            return result("", "superseded")
+        state.shown = ShownSuggestion(prefix, suffix, job.live)
+        if job.live.done and text_out:
+            self.lru.put(lru_key, job.live.text)
+        else:
+            job.on_done = lambda final: self.lru.put(lru_key, final) if final else None
+        return result(text_out, "model" if text_out else "empty", multiline)
+
+    def record_shown(self) -> None:
+        self.counters.shown += 1
+
+    def record_accepted(self, uri: str, text: str) -> None:
+        self.counters.accepted += 1
+        self.counters.accepted_chars += len(text)
+
+    def forget(self, uri: str) -> None:
+        state = self._docs.pop(uri, None)
+        if state and state.cancel:
+            state.cancel.cancel("document closed")
+        self.lru.forget_document(uri)
+
+
+def _trimmed_live(live: LiveText, new_prefix: str, old_prefix: str) -> LiveText:
+    """A view of ``live`` without the part the user has typed since (kept in sync while it grows)."""
+    typed = len(new_prefix) - len(old_prefix)
+    return _OffsetLiveText(live, typed)
+
+
+class _OffsetLiveText(LiveText):
+    def __init__(self, base: LiveText, skip: int) -> None:
+        super().__init__()
+        self._base, self._skip = base, skip
+
+    @property
+    def text(self) -> str:
+        return self._base.text[self._skip:]
+
+    @property
+    def done(self) -> bool:
+        return self._base.done
+
+    def wait(self, timeout: float) -> bool:
+        return self._base.wait(timeout)
+
+
+def _settings_key(settings: CompletionSettings) -> str:
+    return f"{settings.max_new_tokens}:{settings.prompt_budget_tokens}:{settings.suffix_budget_tokens}:" \
+           f"{settings.context_from_open_files}:{settings.context_budget_tokens}"
+
+
+class _Generation:
+    """One model run in a worker thread; publishes the first line early, the rest into ``live``."""
+
+    def __init__(self, engine: CompletionEngine, llm: Any, language_id: str, uri: str, prefix: str, suffix: str,
+                 multiline: bool, settings: CompletionSettings, cancel: CancelToken) -> None:
+        self.engine, self.llm, self.language_id, self.uri = engine, llm, language_id, uri
+        self.prefix, self.suffix, self.multiline = prefix, suffix, multiline
+        self.settings, self.cancel = settings, cancel
+        self.live = LiveText()
+        self.on_done: Callable[[str], None] | None = None
+        self._lock = threading.Lock()
+
+    def _publish_first(self, loop: asyncio.AbstractEventLoop, fut: asyncio.Future[str], value: Any) -> None:
+        def setter() -> None:
+            if fut.done():
+                return
+            if isinstance(value, BaseException):
+                fut.set_exception(value)
+            else:
+                fut.set_result(value)
+        loop.call_soon_threadsafe(setter)
+
+    def run(self, loop: asyncio.AbstractEventLoop, first_ready: asyncio.Future[str]) -> None:
+        try:
+            final = self._run(loop, first_ready)
+        except BaseException as exc:  # noqa: BLE001 - delivered to the awaiting request instead
+            self.live.finish()
+            self._publish_first(loop, first_ready, exc)
+            if not isinstance(exc, GenerationCancelled | Exception):
+                raise
+            return
+        self.live.finish(final)
+        self._publish_first(loop, first_ready, final)
+        if self.on_done is not None:
+            self.on_done(final)
+
+    def _run(self, loop: asyncio.AbstractEventLoop, first_ready: asyncio.Future[str]) -> str:
+        settings = self.settings
+        header = ""
+        if settings.context_from_open_files:
+            header = self._context_header()
+        prompt = build_prompt(
+            self.prefix, self.suffix, header=header, fim=self.llm.fim_format, count=self.llm.count_tokens,
+            prefix_budget=settings.prompt_budget_tokens, suffix_budget=settings.suffix_budget_tokens,
+        )
+        lookup = prompt.lookup_source if self._use_lookup() else None
+        request = GenerationRequest(
+            prompt=prompt.text, max_new_tokens=settings.max_new_tokens, temperature=0.0,
+            cache_key=self.uri, lookup_source=lookup,
+            stop=[] if prompt.fim else _prefix_only_stops(self.language_id),
+        )
+        line_start = self.prefix[self.prefix.rfind("\n") + 1:]
+        prefix_ends_line = not line_start.strip()
+        post_ctx = PostContext(prefix=self.prefix, suffix=self.suffix, language_id=self.language_id,
+                               multiline=self.multiline)
+        raw = ""
+        published = False
+        for piece in self.llm.stream(request, self.cancel):
+            raw += piece
+            if "\n" not in piece:
+                continue
+            healed = heal_completion(raw, prompt.healed, prefix_ends_line)
+            if not self.multiline:
+                break  # single-line: the first newline ends it
+            processed = postprocess(healed, post_ctx)
+            self.live.set(processed)
+            if not published and settings.early_first_line and _has_complete_first_line(healed):
+                published = True
+                self._publish_first(loop, first_ready, processed)
+            if _block_ended(healed, processed):
+                break  # post-processing cut the text: the block is over, stop the model
+        healed = heal_completion(raw, prompt.healed, prefix_ends_line)
+        return postprocess(healed, post_ctx)
+
+    def _use_lookup(self) -> bool:
+        mode = self.settings.prompt_lookup
+        if mode == "off":
+            return False
+        if mode == "on":
+            return True
+        # auto: drafting is only lossless where batched and single-token forwards agree (not int8), and
+        # only pays when the cursor's line repeats a pattern already in the file.
+        info = getattr(self.llm, "info", None)
+        if info is None or info.precision == "int8":
+            return False
+        return _copy_heavy(self.prefix)
+
+    def _context_header(self) -> str:
+        try:
+            from openagent_lsp.context.scope import build_context
+
+            ctx = build_context(self.engine.store, self.uri, len(self.prefix), self.llm.count_tokens,
+                                self.settings.context_budget_tokens)
+            return ctx.render_header()
+        except Exception as exc:  # noqa: BLE001 - context is an enhancement; never fail the completion
+            log.warning("completion_context_failed", error=str(exc))
+            return ""
+
+
+def _has_complete_first_line(text: str) -> bool:
+    first, _, rest = text.partition("\n")
+    return bool(first.strip()) or bool(rest.strip() and "\n" in rest)
+
+
+def _block_ended(raw: str, processed: str) -> bool:
+    return len(processed.rstrip()) < len(raw.rstrip()) and raw.count("\n") > processed.count("\n") + 1
+
+
+def _copy_heavy(prefix: str) -> bool:
+    """The current line starts like an earlier line (a repeated pattern): drafting will be accepted."""
+    lines = prefix.splitlines()
+    if len(lines) < 2:
+        return False
+    current = lines[-1].strip()
+    if len(current) < 4:
+        return False
+    return any(line.strip().startswith(current) for line in lines[-200:-1])
+
+
+def _prefix_only_stops(language_id: str) -> list[str]:
+    # Without FIM the model does not know where the hole ends: stop at a new top-level definition.
+    if language_id == "python":
+        return ["\ndef ", "\nclass ", "\nif __name__"]
+    return ["\nfunction ", "\nfunc ", "\nfn ", "\nexport "]

@@ -1,0 +1,100 @@
+"""Build the model prompt for an inline completion.
+
+Budgets are in model tokens (the tokenizer's own count). The prefix is cut at a line boundary from
+the start, the suffix from the end, so the text next to the cursor — what matters most — is kept.
+Trailing indentation is removed from the prompt ("token healing"): models emit the indentation
+themselves, and a prompt ending in spaces makes them add one space too many.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from openagent_lsp.llm.base import FimFormat
+
+
+@dataclass(frozen=True)
+class Prompt:
+    text: str
+    healed: str  # trailing whitespace removed from the prefix; the completion must not repeat it
+    prefix_used: str
+    suffix_used: str
+    fim: bool
+    lookup_source: str  # text the drafter may copy from (prefix + suffix + context snippets)
+
+
+def split_trailing_indent(prefix: str) -> tuple[str, str]:
+    """Split off spaces/tabs at the end of the last line (not newlines)."""
+    stripped = prefix.rstrip(" \t")
+    return stripped, prefix[len(stripped):]
+
+
+def fit_prefix(prefix: str, budget: int, count: Callable[[str], int]) -> str:
+    if count(prefix) <= budget:
+        return prefix
+    lines = prefix.splitlines(keepends=True)
+    # Binary search the number of trailing lines that fits: counting tokens is the expensive part.
+    lo, hi = 0, len(lines)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count("".join(lines[len(lines) - mid:])) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    kept = "".join(lines[len(lines) - lo:]) if lo else ""
+    if not kept:  # one huge line: keep its tail by characters
+        kept = prefix[-budget * 3:]
+    return kept
+
+
+def fit_suffix(suffix: str, budget: int, count: Callable[[str], int]) -> str:
+    if budget <= 0:
+        return ""
+    if count(suffix) <= budget:
+        return suffix
+    lines = suffix.splitlines(keepends=True)
+    lo, hi = 0, len(lines)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count("".join(lines[:mid])) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return "".join(lines[:lo])
+
+
+def build_prompt(
+    prefix: str,
+    suffix: str,
+    *,
+    header: str,
+    fim: FimFormat | None,
+    count: Callable[[str], int],
+    prefix_budget: int,
+    suffix_budget: int,
+) -> Prompt:
+    """``header`` (context from other files, imports) goes before the prefix and shares its budget."""
+    body, healed = split_trailing_indent(prefix)
+    suffix_used = fit_suffix(suffix, suffix_budget, count) if fim else ""
+    header_cost = count(header) if header else 0
+    if header_cost > prefix_budget // 3:
+        header, header_cost = "", 0  # context never crowds out the code at the cursor
+    prefix_used = fit_prefix(body, prefix_budget - header_cost, count)
+    full_prefix = header + prefix_used
+    text = fim.build(full_prefix, suffix_used) if fim else full_prefix
+    return Prompt(text=text, healed=healed, prefix_used=prefix_used, suffix_used=suffix_used,
+                  fim=fim is not None, lookup_source=header + prefix_used + suffix)
+
+
+def heal_completion(completion: str, healed: str, prefix_ends_line: bool) -> str:
+    """Remove from the completion the indentation the user already typed (it was cut from the prompt)."""
+    if not healed:
+        return completion
+    if completion.startswith(healed):
+        return completion[len(healed):]
+    # The model chose a shorter indent than the user typed: keep the user's and drop the model's.
+    lead = len(completion) - len(completion.lstrip(" \t"))
+    if prefix_ends_line and lead:
+        return completion[lead:]
+    return completion

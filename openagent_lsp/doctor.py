@@ -1,0 +1,93 @@
+"""``openagent-lsp doctor``: a terminal check that the install works, end to end.
+
+Prints the effective configuration and backend, whether the model is available, loads it with a
+progress bar, and completes one sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from openagent_lsp import __version__
+from openagent_lsp.config import SettingsHolder
+from openagent_lsp.errors import OpenAgentError
+from openagent_lsp.llm.base import GenerationRequest
+from openagent_lsp.llm.factory import describe_backend, get_llm
+from openagent_lsp.logging import configure_logging
+
+SAMPLE = "def fibonacci(n):\n    "
+
+
+def _bar(message: str, percent: int | None) -> None:
+    width = 30
+    filled = int(width * (percent or 0) / 100)
+    sys.stdout.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {percent or 0:3d}%  {message[:50]:<50}")
+    sys.stdout.flush()
+    if percent == 100:
+        sys.stdout.write("\n")
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="openagent-lsp doctor", description=__doc__)
+    parser.add_argument("--model", help="override the model setting for this check")
+    parser.add_argument("--no-load", action="store_true", help="only print the configuration")
+    args = parser.parse_args(list(argv))
+    configure_logging("error")
+    holder = SettingsHolder()
+    settings = holder.current
+    if args.model:
+        settings = settings.model_copy(update={"model": args.model})
+    out = sys.stdout
+    out.write(f"openagent-lsp {__version__} (Python {sys.version.split()[0]})\n")
+    if holder.startup_error:
+        out.write(f"! configuration problem: {holder.startup_error}\n")
+    out.write("configuration:\n")
+    for line in json.dumps(settings.model_dump(), indent=2).splitlines():
+        out.write(f"  {line}\n")
+    backend = describe_backend(settings.model)
+    out.write(f"backend: {backend}\nmodel: {settings.model}\n")
+    if backend == "transformers":
+        _describe_local(settings.device, settings.precision)
+    if args.no_load:
+        return 0
+    try:
+        llm = get_llm(settings.model, settings)
+        out.write("loading:\n")
+        started = time.monotonic()
+        llm.load(_bar)
+        out.write(f"loaded in {time.monotonic() - started:.1f}s")
+        info = getattr(llm, "info", None)
+        if info is not None:
+            out.write(f" ({info.precision} on {info.device}; {info.reason})")
+        fim = llm.fim_format
+        out.write(f"\nfill-in-the-middle: {'yes ' + fim.prefix if fim else 'no (prefix-only prompts)'}\n")
+        started = time.monotonic()
+        text = llm.generate(GenerationRequest(prompt=SAMPLE.rstrip(" "), max_new_tokens=24))
+        elapsed = time.monotonic() - started
+    except OpenAgentError as exc:
+        out.write(f"\nFAILED: {exc}\n")
+        return 1
+    out.write(f"sample completion ({elapsed:.2f}s):\n{SAMPLE.rstrip(' ')}{text}\n")
+    out.write("OK\n")
+    return 0
+
+
+def _describe_local(device: str, precision: str) -> None:
+    from openagent_lsp.llm.precision import bitsandbytes_available, choose_precision, cuda_available
+
+    try:
+        import torch
+        import transformers
+
+        sys.stdout.write(f"torch {torch.__version__}, transformers {transformers.__version__}, "
+                         f"CUDA {'available' if cuda_available() else 'not available'}, "
+                         f"bitsandbytes {'installed' if bitsandbytes_available() else 'not installed'}\n")
+    except ImportError:
+        sys.stdout.write("torch/transformers not installed: pip install 'openagent-lsp[local]'\n")
+        return
+    choice = choose_precision(precision, device)
+    sys.stdout.write(f"precision: {choice.precision} on {choice.device} ({choice.reason or choice.why})\n")

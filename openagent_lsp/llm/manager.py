@@ -1,0 +1,134 @@
+"""Owns the one model the server uses: which backend, its load state, and loading it off the event loop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from openagent_lsp.config import Settings
+from openagent_lsp.errors import OpenAgentError
+from openagent_lsp.llm.factory import describe_backend, get_llm
+from openagent_lsp.logging import get_logger
+
+log = get_logger(__name__)
+
+ProgressFn = Callable[[str, "int | None"], None]
+
+
+@dataclass
+class ModelStatus:
+    state: str  # "idle" | "loading" | "ready" | "error"
+    model: str
+    backend: str
+    load_seconds: float | None = None
+    error: str | None = None
+    device: str | None = None
+    precision: str | None = None
+    precision_reason: str | None = None
+    fim: bool | None = None
+    progress_message: str | None = None
+    progress_percent: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+class ModelManager:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._llm: Any = None
+        self._state = "idle"
+        self._error: str | None = None
+        self._load_seconds: float | None = None
+        self._thread: threading.Thread | None = None
+        self._loaded_event = threading.Event()
+        self._progress: tuple[str, int | None] | None = None
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def reconfigure(self, settings: Settings) -> bool:
+        """Adopt new settings; drop the model when the change needs another one. Returns True if dropped."""
+        with self._lock:
+            changed = settings.model_key() != self._settings.model_key()
+            self._settings = settings
+            if changed and self._state != "loading":
+                self._llm = None
+                self._state = "idle"
+                self._error = None
+                self._loaded_event.clear()
+            return changed
+
+    def start_loading(self, progress: ProgressFn | None = None) -> threading.Thread | None:
+        """Load in a daemon thread unless already loading/ready. ``progress`` is called from that thread."""
+        with self._lock:
+            if self._state in ("loading", "ready"):
+                return self._thread
+            self._state = "loading"
+            self._error = None
+            settings = self._settings
+            self._thread = threading.Thread(
+                target=self._load, args=(settings, progress), name="openagent-model-load", daemon=True
+            )
+            self._thread.start()
+            return self._thread
+
+    def _load(self, settings: Settings, progress: ProgressFn | None) -> None:
+        started = time.monotonic()
+
+        def report(message: str, percent: int | None = None) -> None:
+            self._progress = (message, percent)
+            if progress:
+                progress(message, percent)
+
+        try:
+            llm = get_llm(settings.model, settings)
+            llm.load(report)
+        except OpenAgentError as exc:
+            self._fail(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - an unexpected loader bug must not kill the server
+            log.exception("model_load_crashed")
+            self._fail(f"unexpected error while loading {settings.model}: {exc}")
+            return
+        with self._lock:
+            self._llm = llm
+            self._state = "ready"
+            self._load_seconds = time.monotonic() - started
+            self._loaded_event.set()
+
+    def _fail(self, message: str) -> None:
+        log.error("model_load_failed", error=message)
+        with self._lock:
+            self._state = "error"
+            self._error = message
+            self._loaded_event.set()
+
+    def ready_llm(self) -> Any | None:
+        """The loaded model, or None while it is loading/failed (callers answer at once instead of hanging)."""
+        return self._llm if self._state == "ready" else None
+
+    def wait_ready(self, timeout: float | None = None) -> Any | None:
+        self._loaded_event.wait(timeout)
+        return self.ready_llm()
+
+    def status(self) -> ModelStatus:
+        settings = self._settings
+        status = ModelStatus(
+            state=self._state, model=settings.model, backend=describe_backend(settings.model),
+            load_seconds=round(self._load_seconds, 3) if self._load_seconds is not None else None,
+            error=self._error,
+        )
+        if self._progress and self._state == "loading":
+            status.progress_message, status.progress_percent = self._progress
+        info = getattr(self._llm, "info", None)
+        if info is not None:
+            status.device, status.precision, status.precision_reason = info.device, info.precision, info.reason
+        if self._llm is not None:
+            status.fim = self._llm.fim_format is not None
+        return status

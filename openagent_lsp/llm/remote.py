@@ -1,0 +1,116 @@
+"""Backends that talk to a model server: Ollama and any OpenAI-compatible server.
+
+These are how users scale past one machine (vLLM, llama.cpp server, LM Studio, ``transformers serve``).
+Token counts are estimated (~4 characters a token) since the tokenizer lives on the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from openagent_lsp.llm.base import CancelToken, FimFormat, GenerationRequest, ProgressCallback
+from openagent_lsp.llm.http import get_json, post_json_lines
+from openagent_lsp.llm.text import apply_stops, simple_chat_prompt
+
+
+class _RemoteLLM:
+    fim_format: FimFormat | None = None
+
+    def __init__(self, model: str, base_url: str, timeout: float = 60.0) -> None:
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.loaded = False
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text) // 4)
+
+    def chat_prompt(self, messages: list[dict[str, str]]) -> str:
+        return simple_chat_prompt(messages)
+
+    def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> str:
+        return "".join(self.stream(request, cancel))
+
+    def stream(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Iterator[str]:
+        # Stops are applied here as well: not every server honours them exactly.
+        yield from apply_stops(self._stream(request, cancel), request.stop)
+
+    def _stream(self, request: GenerationRequest, cancel: CancelToken | None) -> Iterator[str]:
+        raise NotImplementedError
+
+
+class OllamaLLM(_RemoteLLM):
+    """Ollama's native API; completions use ``raw`` mode so no chat template is applied to code."""
+
+    def __init__(self, model: str, base_url: str = "http://127.0.0.1:11434", timeout: float = 60.0) -> None:
+        super().__init__(model, base_url, timeout)
+        self.name = f"ollama:{model}"
+
+    def load(self, progress: ProgressCallback | None = None) -> None:
+        tags = get_json(f"{self.base_url}/api/tags", {}, self.timeout)
+        names = {m.get("name", "") for m in tags.get("models", [])}
+        if self.model not in names and f"{self.model}:latest" not in names:
+            from openagent_lsp.errors import ModelLoadError
+
+            raise ModelLoadError(f"Ollama has no model {self.model!r}; run `ollama pull {self.model}`")
+        self.loaded = True
+
+    def _stream(self, request: GenerationRequest, cancel: CancelToken | None) -> Iterator[str]:
+        options: dict[str, Any] = {"temperature": request.temperature, "num_predict": request.max_new_tokens}
+        if request.stop:
+            options["stop"] = request.stop
+        if request.messages is not None:
+            url = f"{self.base_url}/api/chat"
+            payload: dict[str, Any] = {"model": self.model, "messages": request.messages, "stream": True,
+                                       "options": options}
+        else:
+            url = f"{self.base_url}/api/generate"
+            payload = {"model": self.model, "prompt": request.prompt, "raw": True, "stream": True,
+                       "options": options}
+        for obj in post_json_lines(url, payload, {}, self.timeout, cancel):
+            if "error" in obj:
+                from openagent_lsp.errors import ModelLoadError
+
+                raise ModelLoadError(f"Ollama: {obj['error']}")
+            text = obj.get("response") if request.messages is None else obj.get("message", {}).get("content")
+            if text:
+                yield text
+            if obj.get("done"):
+                return
+
+
+class OpenAICompatLLM(_RemoteLLM):
+    """``/v1/completions`` for code, ``/v1/chat/completions`` for chat, both streamed as SSE."""
+
+    def __init__(self, model: str, base_url: str, api_key: str = "", timeout: float = 60.0) -> None:
+        super().__init__(model, base_url, timeout)
+        self.name = f"openai:{model}"
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+    def load(self, progress: ProgressCallback | None = None) -> None:
+        listing = get_json(f"{self.base_url}/models", self._headers, self.timeout)
+        ids = {m.get("id") for m in listing.get("data", [])}
+        if ids and self.model not in ids:
+            from openagent_lsp.errors import ModelLoadError
+
+            raise ModelLoadError(
+                f"the server at {self.base_url} does not list model {self.model!r} (it has: {', '.join(sorted(ids))[:300]})"
+            )
+        self.loaded = True
+
+    def _stream(self, request: GenerationRequest, cancel: CancelToken | None) -> Iterator[str]:
+        common: dict[str, Any] = {"model": self.model, "max_tokens": request.max_new_tokens,
+                                  "temperature": request.temperature, "stream": True}
+        if request.stop:
+            common["stop"] = request.stop[:4]  # the OpenAI API takes at most four
+        chat = request.messages is not None
+        if chat:
+            url, payload = f"{self.base_url}/chat/completions", {**common, "messages": request.messages}
+        else:
+            url, payload = f"{self.base_url}/completions", {**common, "prompt": request.prompt}
+        for obj in post_json_lines(url, payload, self._headers, self.timeout, cancel, sse=True):
+            for choice in obj.get("choices", []):
+                text = choice.get("delta", {}).get("content") if chat else choice.get("text")
+                if text:
+                    yield text

@@ -1,0 +1,28 @@
+"""Document sync: keep the tree-sitter document store in step with the editor (incremental)."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from openagent_lsp.server import convert
+from openagent_lsp.server.app import OpenAgentServer
+
+
+def register(server: OpenAgentServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: OpenAgentServer, params: types.DidOpenTextDocumentParams) -> None:
+        doc = params.text_document
+        ls.documents.open(doc.uri, doc.language_id, doc.version, doc.text)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: OpenAgentServer, params: types.DidChangeTextDocumentParams) -> None:
+        doc = params.text_document
+        ls.documents.change(doc.uri, doc.version, convert.text_changes(params.content_changes))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: OpenAgentServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.documents.close(params.text_document.uri)
+        ls.completions.forget(params.text_document.uri)
+        llm = ls.models.ready_llm()
+        if llm is not None and hasattr(llm, "forget"):
+            llm.forget(params.text_document.uri)

@@ -1,0 +1,164 @@
+"""initialize / initialized / configuration / status: the server's life and what it reports about itself."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from openagent_lsp import __version__
+from openagent_lsp.errors import ConfigError
+from openagent_lsp.logging import editor_bridge, get_logger
+from openagent_lsp.server import methods
+from openagent_lsp.server.app import OpenAgentServer
+
+log = get_logger(__name__)
+
+_LOG_TYPES = {"error": types.MessageType.Error, "warning": types.MessageType.Warning}
+
+
+def register(server: OpenAgentServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def on_initialize(ls: OpenAgentServer, params: types.InitializeParams) -> None:
+        ls.loop = asyncio.get_running_loop()
+        root = _workspace_root(params)
+        if root is not None:
+            ls.workspace_root = root
+        caps = params.capabilities
+        td = caps.text_document
+        if td is not None and td.inline_completion is not None:
+            ls.client_features.add("inlineCompletion")
+        window = caps.window
+        if window is not None and window.work_done_progress:
+            ls.client_features.add("workDoneProgress")
+        if window is not None and window.show_message is not None:
+            ls.client_features.add("showMessageRequest")
+        if caps.workspace is not None and caps.workspace.apply_edit:
+            ls.client_features.add("applyEdit")
+        if ls.settings_holder.startup_error:
+            ls.notify_user(ls.settings_holder.startup_error)
+        try:
+            ls.settings_holder.apply_initialization_options(params.initialization_options)
+        except ConfigError as exc:
+            # Keep running on the last good configuration (env + defaults) and say which field is wrong.
+            ls.notify_user(f"{exc}; using the previous configuration")
+            log.warning("bad_initialization_options", error=str(exc))
+        ls.models.reconfigure(ls.settings)
+        from openagent_lsp.server import completion
+
+        completion.register_for_client(ls)
+
+    @server.feature(types.INITIALIZED)
+    async def on_initialized(ls: OpenAgentServer, _params: types.InitializedParams) -> None:
+        editor_bridge.set_sink(lambda level, message: ls.call_in_loop(_log_to_editor, ls, level, message))
+        if ls.settings.preload_model:
+            await start_model_load(ls)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def on_configuration(ls: OpenAgentServer, params: types.DidChangeConfigurationParams) -> None:
+        settings = params.settings
+        if not isinstance(settings, dict):
+            return
+        try:
+            ls.settings_holder.apply_runtime(settings)
+        except ConfigError as exc:
+            ls.notify_user(f"{exc}; keeping the previous configuration")
+            log.warning("bad_configuration", error=str(exc))
+            return
+        if ls.models.reconfigure(ls.settings) and ls.settings.preload_model:
+            await start_model_load(ls)
+
+    @server.feature(methods.STATUS)
+    async def on_status(ls: OpenAgentServer, _params: Any = None) -> dict[str, Any]:
+        return status_payload(ls)
+
+    @server.feature(types.SHUTDOWN)
+    def on_shutdown(ls: OpenAgentServer, _params: Any = None) -> None:
+        editor_bridge.set_sink(None)
+
+
+def status_payload(ls: OpenAgentServer) -> dict[str, Any]:
+    proto = ls.protocol_stats
+    services = ls.services
+    return {
+        "version": __version__,
+        "uptimeSeconds": round(time.monotonic() - ls.started_at, 3),
+        "model": ls.models.status().to_json(),
+        "backend": ls.models.status().backend,
+        "requests": dict(proto.request_counts),
+        "errors": dict(proto.error_counts),
+        "completion": ls.completions.counters.to_json(),
+        "openDocuments": len(ls.documents),
+        "agent": services.metrics_json() if services is not None else None,
+        "workspace": str(ls.workspace_root),
+    }
+
+
+async def start_model_load(ls: OpenAgentServer) -> None:
+    """Start loading in a thread, reporting $/progress to the editor while it runs."""
+    if ls.models.state in ("loading", "ready"):
+        return
+    token: str | None = None
+    if "workDoneProgress" in ls.client_features:
+        token = f"openagent-model-{uuid.uuid4().hex[:8]}"
+        try:
+            await ls.work_done_progress.create_async(token)
+            ls.work_done_progress.begin(
+                token, types.WorkDoneProgressBegin(title="OpenAgent: loading model", message=ls.settings.model,
+                                                   percentage=0, cancellable=False)
+            )
+        except Exception as exc:  # noqa: BLE001 - a client refusing progress must not stop the load
+            log.warning("progress_unavailable", error=str(exc))
+            token = None
+
+    def report(message: str, percent: int | None = None) -> None:
+        if token is not None:
+            ls.call_in_loop(ls.work_done_progress.report, token,
+                            types.WorkDoneProgressReport(message=message, percentage=percent))
+
+    thread = ls.models.start_loading(report)
+    if thread is None:
+        return
+
+    async def finish() -> None:
+        await asyncio.to_thread(thread.join)
+        status = ls.models.status()
+        if token is not None:
+            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(
+                message="ready" if status.state == "ready" else f"failed: {status.error}"))
+        if status.state == "error":
+            ls.notify_user(f"model failed to load: {status.error}")
+        ls.protocol.notify(methods.STATUS_CHANGED, status_payload(ls))
+
+    task = asyncio.ensure_future(finish())
+    ls.background_tasks = getattr(ls, "background_tasks", set())
+    ls.background_tasks.add(task)
+    task.add_done_callback(ls.background_tasks.discard)
+
+
+def _log_to_editor(ls: OpenAgentServer, level: str, message: str) -> None:
+    try:
+        ls.window_log_message(types.LogMessageParams(type=_LOG_TYPES.get(level, types.MessageType.Log),
+                                                     message=message))
+    except Exception:  # noqa: BLE001 - never let the log bridge raise into the loop
+        pass
+
+
+def _workspace_root(params: types.InitializeParams) -> Path | None:
+    uri = None
+    if params.workspace_folders:
+        uri = params.workspace_folders[0].uri
+    elif params.root_uri:
+        uri = params.root_uri
+    if uri:
+        path = to_fs_path(uri)
+        if path:
+            return Path(path).resolve()
+    if params.root_path:
+        return Path(params.root_path).resolve()
+    return None

@@ -1,0 +1,20 @@
+"""Custom LSP method and command names: the one place they are spelled.
+
+Mirrored as constants in editors/vscode/src/methods.ts and editors/neovim/lua/openagent/methods.lua.
+"""
+
+STATUS = "openagent/status"
+AUDIT = "openagent/audit"
+CHAT_DELTA = "openagent/chat/delta"
+STATUS_CHANGED = "openagent/statusChanged"
+
+CMD_COMPLETION_ACCEPTED = "openagent.completion.accepted"
+CMD_ASK = "openagent.ask"
+CMD_ASK_PROMPT = "openagent.askPrompt"  # client-side: ask the user for a question, then call openagent.ask
+CMD_CHAT = "openagent.chat"
+CMD_CHAT_CANCEL = "openagent.chat.cancel"
+CMD_CHAT_LIST = "openagent.chat.list"
+CMD_CHAT_HISTORY = "openagent.chat.history"
+CMD_EXPLAIN = "openagent.explain"
+CMD_COMMIT_MESSAGE = "openagent.commitMessage"
+CMD_APPLY_ACTION = "openagent.applyAction"

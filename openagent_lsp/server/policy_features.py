@@ -1,0 +1,9 @@
+"""Audit and policy requests."""
+
+from __future__ import annotations
+
+from openagent_lsp.server.app import OpenAgentServer
+
+
+def register(server: OpenAgentServer) -> None:
+    return None
