@@ -90,13 +90,24 @@ def status_payload(ls: OpenAgentServer) -> dict[str, Any]:
         "uptimeSeconds": round(time.monotonic() - ls.started_at, 3),
         "model": ls.models.status().to_json(),
         "backend": ls.models.status().backend,
-        "requests": dict(proto.request_counts),
-        "errors": dict(proto.error_counts),
+        # Lists, not maps keyed by method name: "textDocument/x" is not an identifier in every client.
+        "requests": [{"method": m, "count": n} for m, n in sorted(proto.request_counts.items())],
+        "errors": [{"method": m, "count": n} for m, n in sorted(proto.error_counts.items())],
         "completion": ls.completions.counters.to_json(),
+        "lastGeneration": _last_generation(ls),
         "openDocuments": len(ls.documents),
         "agent": services.metrics_json() if services is not None else None,
         "workspace": str(ls.workspace_root),
     }
+
+
+def _last_generation(ls: OpenAgentServer) -> dict[str, Any] | None:
+    stats = getattr(ls.models.ready_llm(), "last_stats", None)
+    if stats is None:
+        return None
+    return {"promptTokens": stats.prompt_tokens, "reusedTokens": stats.reused_tokens,
+            "newTokens": stats.new_tokens, "stoppedBy": stats.stopped_by,
+            "prefillMs": round(stats.prefill_ms, 1), "totalMs": round(stats.total_ms, 1)}
 
 
 async def start_model_load(ls: OpenAgentServer) -> None:

@@ -20,7 +20,7 @@ def server_env(tmp: Path, model: str | Path, **extra: str) -> dict[str, str]:
         "OPENAGENT_MODEL_CACHE_DIR": str(tmp / "model-cache"),
         "OPENAGENT_DATABASE_URL": str(tmp / "state.sqlite3"),
         "OPENAGENT_COMPLETION__DEBOUNCE_MS": "0",
-        "OPENAGENT_LOG_LEVEL": "info",
+        "OPENAGENT_LOG_LEVEL": "warning",
         "PYTHONUNBUFFERED": "1",
     })
     env.update(extra)
@@ -88,6 +88,8 @@ def _to_dict(obj: Any) -> dict[str, Any]:
         return obj
     if hasattr(obj, "_asdict"):
         return {k: _to_dict(v) for k, v in obj._asdict().items()}
+    if isinstance(obj, list | tuple):
+        return [_to_dict(v) for v in obj]
     if hasattr(obj, "__dict__"):
         return {k: _to_dict(v) for k, v in vars(obj).items()}
     return obj

@@ -66,14 +66,29 @@ def _train(model: object, tokenizer: object, steps: int, seq_len: int = 64, batc
 
     text = "\n".join(Path(f).read_text(encoding="utf-8") for f in _training_files())
     ids = torch.tensor(tokenizer(text)["input_ids"][: 200_000], dtype=torch.long)  # type: ignore[operator]
+    vocab = tokenizer.get_vocab()  # type: ignore[attr-defined]
+    fim_ids = [vocab[t] for t in FIM_TOKENS] if all(t in vocab for t in FIM_TOKENS) else None
     optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3)  # type: ignore[attr-defined]
     generator = torch.Generator().manual_seed(0)
     model.train()  # type: ignore[attr-defined]
     for _ in range(steps):
         starts = torch.randint(0, len(ids) - seq_len - 1, (batch,), generator=generator)
-        inputs = torch.stack([ids[s : s + seq_len] for s in starts.tolist()])
+        rows = [ids[s : s + seq_len] for s in starts.tolist()]
+        if fim_ids is not None:  # teach the fill-in-the-middle layout so FIM prompts get an answer
+            rows = [_as_fim(row, fim_ids, generator) for row in rows]
+        inputs = torch.stack(rows)
         loss = model(input_ids=inputs, labels=inputs).loss  # type: ignore[operator]
         loss.backward()
         optimiser.step()
         optimiser.zero_grad()
     model.eval()  # type: ignore[attr-defined]
+
+
+def _as_fim(row: object, fim_ids: list[int], generator: object) -> object:
+    import torch
+
+    n = len(row)  # type: ignore[arg-type]
+    a, b = sorted(torch.randint(1, n - 1, (2,), generator=generator).tolist())  # type: ignore[call-overload]
+    pre, mid, suf = row[:a], row[a:b], row[b:]  # type: ignore[index]
+    out = torch.cat([torch.tensor([fim_ids[0]]), pre, torch.tensor([fim_ids[1]]), suf, torch.tensor([fim_ids[2]]), mid])
+    return out[:n]

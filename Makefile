@@ -1,0 +1,42 @@
+# openagent-lsp developer commands. `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: dev demo test test-fast lint bench eval doctor clean
+
+dev: $(STAMP)
+
+# The CPU build of torch is pinned and installed first: a bare `torch` requirement would pull a
+# several-GB CUDA build.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[local,dev,serving]'
+	touch $(STAMP)
+
+demo: dev
+	$(PY) demo/run_demo.py
+
+test: dev
+	$(PY) -m pytest -q -ra
+
+test-fast: dev
+	$(PY) -m pytest -q -m "not slow"
+
+lint: dev
+	$(VENV)/bin/ruff check openagent_lsp tests benchmarks demo
+	$(VENV)/bin/mypy openagent_lsp
+
+bench: dev
+	$(PY) benchmarks/run.py
+
+eval: dev
+	$(PY) benchmarks/eval_completion.py
+
+doctor: dev
+	$(VENV)/bin/openagent-lsp doctor
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

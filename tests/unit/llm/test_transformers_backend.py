@@ -1,0 +1,113 @@
+"""The real transformers loading and decoding code, on a tiny model built on disk."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from openagent_lsp.errors import GenerationCancelled
+from openagent_lsp.llm.base import CancelToken, GenerationRequest
+from openagent_lsp.llm.hf import TransformersLLM
+
+PROMPT = "def total(items):\n    result = 0\n    for item in items:\n        result += item\n    return result\n\n"
+
+
+@pytest.fixture(scope="module")
+def llm(tiny_model_dir: Path) -> TransformersLLM:
+    model = TransformersLLM(str(tiny_model_dir), precision="fp32", device="cpu")
+    events: list[tuple[str, int | None]] = []
+    model.load(lambda message, percent=None: events.append((message, percent)))
+    assert events[-1][1] == 100
+    return model
+
+
+def _cold_greedy(llm: TransformersLLM, prompt: str, n: int) -> list[int]:
+    return list(llm.stream_ids(llm.encode(prompt), GenerationRequest(max_new_tokens=n)))
+
+
+def test_loads_and_reports(llm: TransformersLLM) -> None:
+    assert llm.info.device == "cpu" and llm.info.precision == "fp32"
+    assert llm.fim_format is not None  # the tiny tokenizer carries <|fim_*|> tokens
+    assert llm.count_tokens("hello world") > 0
+
+
+def test_streaming_yields_many_pieces(llm: TransformersLLM) -> None:
+    pieces = list(llm.stream(GenerationRequest(prompt=PROMPT, max_new_tokens=16)))
+    assert len(pieces) >= 4
+    assert llm.last_stats.new_tokens == 16 or llm.last_stats.stopped_by == "eos"
+
+
+def test_kv_reuse_equals_cold_greedy(llm: TransformersLLM) -> None:
+    first = PROMPT + "def mean(values):\n"
+    extended = first + "    return sum(values) /"
+    llm.generate(GenerationRequest(prompt=first, max_new_tokens=8, cache_key="doc-a"))
+    warm = list(llm.stream_ids(llm.encode(extended), GenerationRequest(max_new_tokens=12, cache_key="doc-a")))
+    assert llm.last_stats.reused_tokens > 0
+    assert warm == _cold_greedy(llm, extended, 12)
+
+
+def test_kv_reuse_after_an_edit_in_the_middle(llm: TransformersLLM) -> None:
+    llm.generate(GenerationRequest(prompt=PROMPT + "x = 1\n", max_new_tokens=4, cache_key="doc-b"))
+    edited = PROMPT.replace("result = 0", "result = 10") + "x = 1\n"
+    warm = list(llm.stream_ids(llm.encode(edited), GenerationRequest(max_new_tokens=10, cache_key="doc-b")))
+    assert 0 < llm.last_stats.reused_tokens < len(llm.encode(edited))
+    assert warm == _cold_greedy(llm, edited, 10)
+
+
+def test_prompt_lookup_equals_plain_greedy(llm: TransformersLLM) -> None:
+    prompt = PROMPT * 3 + "def total(items):\n    result = 0\n"
+    plain = _cold_greedy(llm, prompt, 24)
+    drafted = list(llm.stream_ids(llm.encode(prompt),
+                                  GenerationRequest(max_new_tokens=24, lookup_source=prompt)))
+    assert drafted == plain
+    assert llm.last_stats.drafted_tokens > 0
+
+
+def test_cancel_stops_generation_between_tokens(llm: TransformersLLM) -> None:
+    cancel = CancelToken()
+    produced: list[str] = []
+    with pytest.raises(GenerationCancelled):
+        for piece in llm.stream(GenerationRequest(prompt=PROMPT, max_new_tokens=400), cancel):
+            produced.append(piece)
+            if len(produced) == 3:
+                cancel.cancel("test")
+    assert llm.last_stats.stopped_by == "cancelled"
+    assert llm.last_stats.new_tokens < 10
+
+
+def test_cancel_from_another_thread(llm: TransformersLLM) -> None:
+    cancel = CancelToken()
+    timer = threading.Timer(0.05, cancel.cancel)
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(GenerationCancelled):
+        llm.generate(GenerationRequest(prompt=PROMPT, max_new_tokens=100_000), cancel)
+    assert time.monotonic() - started < 30
+    assert llm.last_stats.new_tokens < 100_000
+
+
+def test_stop_strings(llm: TransformersLLM) -> None:
+    text = llm.generate(GenerationRequest(prompt=PROMPT, max_new_tokens=40, stop=["\n"]))
+    assert "\n" not in text
+
+
+def test_int8_quantization_loads_and_generates(tiny_model_dir: Path) -> None:
+    model = TransformersLLM(str(tiny_model_dir), precision="int8", device="cpu")
+    model.load()
+    assert model.info.precision == "int8"
+    assert model.generate(GenerationRequest(prompt=PROMPT, max_new_tokens=5)) is not None
+    assert model.last_stats.new_tokens >= 1 or model.last_stats.stopped_by == "eos"
+
+
+def test_4bit_without_cuda_falls_back_with_reason(tiny_model_dir: Path) -> None:
+    from openagent_lsp.llm.precision import cuda_available
+
+    if cuda_available():
+        pytest.skip("this machine has CUDA; the fallback path is for CPU-only machines")
+    model = TransformersLLM(str(tiny_model_dir), load_in_4bit=True, device="auto")
+    model.load()
+    assert model.info.device == "cpu"
+    assert "4-bit needs CUDA" in model.info.reason
