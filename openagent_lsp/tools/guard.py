@@ -1,0 +1,359 @@
+"""The one gate every tool call passes through before it touches the system.
+
+Why a single gate: approval must be enforced where the model cannot reach it. Tool arguments are
+written by the model, so nothing in them (no ``confirm: true``) can approve anything; only the
+PolicyEngine's verdict, a stored "always allow" grant that the engine itself says matches, or the
+user's answer through the ``Approver`` can let a call run. Everything fails closed: an engine crash,
+an approver exception or timeout, an unexpected answer, or an audit log that cannot be written
+all mean "do not run".
+
+Every decision and every outcome (exit code, error) is appended to the audit log, linked by a
+``call_id`` so the chain shows what was asked, what was decided and what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from openagent_lsp.errors import PolicyViolationError
+from openagent_lsp.logging import get_logger
+from openagent_lsp.policy.types import (
+    ApprovalAnswer,
+    ApprovalRequest,
+    Approver,
+    Decision,
+    FileOp,
+    Risk,
+    Verdict,
+)
+
+log = get_logger(__name__)
+
+KIND_COMMAND = "command"
+KIND_FILE = "file"
+
+
+class PolicyEngineLike(Protocol):
+    """The subset of ``openagent_lsp.policy.engine.PolicyEngine`` the guard relies on."""
+
+    def check_command(self, command: str, cwd: Path, workspace: Path) -> Decision: ...
+
+    def check_path(self, op: FileOp, path: str, workspace: Path) -> Decision: ...
+
+    def grant_key_matches(self, command: str, grant_key: str, cwd: Path, workspace: Path) -> bool: ...
+
+
+class AuditLogLike(Protocol):
+    """The subset of ``openagent_lsp.policy.audit.AuditLog`` the guard relies on."""
+
+    def append(self, record: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class GrantStore(Protocol):
+    """Persistent "always allow" grants, scoped per workspace (implemented by ``store.db.Store``)."""
+
+    def list_grants(self, workspace: str, kind: str = KIND_COMMAND) -> list[str]: ...
+
+    def add_grant(self, workspace: str, grant_key: str, kind: str = KIND_COMMAND) -> None: ...
+
+
+class InMemoryGrantStore:
+    """Grants that live as long as the process; for tests and for running without a database."""
+
+    def __init__(self) -> None:
+        self._grants: dict[tuple[str, str], list[str]] = {}
+
+    def list_grants(self, workspace: str, kind: str = KIND_COMMAND) -> list[str]:
+        return list(self._grants.get((workspace, kind), []))
+
+    def add_grant(self, workspace: str, grant_key: str, kind: str = KIND_COMMAND) -> None:
+        keys = self._grants.setdefault((workspace, kind), [])
+        if grant_key not in keys:
+            keys.append(grant_key)
+
+
+class Outcome(StrEnum):
+    """How the guard concluded; only the first four let the call run."""
+
+    ALLOWED = "allowed"  # policy verdict ALLOW
+    GRANTED = "granted"  # REQUIRE_APPROVAL, matched a stored "always allow" grant
+    APPROVED_ONCE = "approved_once"  # user answered RUN_ONCE
+    APPROVED_ALWAYS = "approved_always"  # user answered ALWAYS_ALLOW (grant stored when grantable)
+    DENIED = "denied"  # policy verdict DENY
+    REJECTED = "rejected"  # user answered DENY
+    APPROVAL_FAILED = "approval_failed"  # approver raised, timed out or answered nonsense
+    ERROR = "error"  # engine crashed or the audit log could not record the decision
+
+    @property
+    def runs(self) -> bool:
+        return self in _RUNS
+
+
+_RUNS = frozenset({Outcome.ALLOWED, Outcome.GRANTED, Outcome.APPROVED_ONCE, Outcome.APPROVED_ALWAYS})
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """A policy ``Decision`` plus what the guard concluded from it."""
+
+    kind: str
+    subject: str
+    decision: Decision
+    outcome: Outcome
+    reason: str
+    call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome.runs
+
+    def raise_if_denied(self) -> None:
+        """Tools call this right before acting; a refusal carries the reason for the model and the user."""
+        if not self.allowed:
+            raise PolicyViolationError(f"{self.kind} not allowed ({self.outcome.value}): {self.reason}")
+
+
+def _enum_text(value: object) -> str:
+    return str(getattr(value, "value", value))
+
+
+def _fail_decision(reason: str) -> Decision:
+    return Decision(verdict=Verdict.DENY, risk=Risk.CRITICAL, reason=reason, rule="guard.fail_closed")
+
+
+class ToolGuard:
+    """Authorizes commands and file operations for one workspace, asks the user when needed, audits all."""
+
+    def __init__(
+        self,
+        engine: PolicyEngineLike,
+        approver: Approver,
+        grants: GrantStore,
+        audit: AuditLogLike,
+        workspace: Path,
+        *,
+        approval_timeout_s: float = 120.0,
+    ) -> None:
+        self.engine = engine
+        self.approver = approver
+        self.grants = grants
+        self.audit = audit
+        self.workspace = Path(workspace).resolve()
+        self.approval_timeout_s = approval_timeout_s
+
+    @property
+    def workspace_key(self) -> str:
+        return str(self.workspace)
+
+    async def authorize_command(
+        self, command: str, cwd: Path | None = None, *, force_approval: bool = False
+    ) -> Authorization:
+        """Decide whether ``command`` (the exact text that will run) may run in ``cwd``.
+
+        ``force_approval`` raises an ALLOW verdict to REQUIRE_APPROVAL for writes the server makes on
+        the user's behalf (e.g. ``git commit``) whatever the policy's allow list says; it never
+        lowers a verdict.
+        """
+        cwd = Path(cwd).resolve() if cwd is not None else self.workspace
+        try:
+            decision = self.engine.check_command(command, cwd, self.workspace)
+        except Exception as exc:  # fail closed on any engine bug
+            log.warning("policy_engine_error", kind=KIND_COMMAND, error=repr(exc))
+            decision = _fail_decision(f"policy engine error: {exc}")
+            return self._conclude(KIND_COMMAND, command, decision, Outcome.ERROR, decision.reason, cwd=cwd)
+        if force_approval and decision.verdict is Verdict.ALLOW:
+            decision = Decision(
+                verdict=Verdict.REQUIRE_APPROVAL,
+                risk=decision.risk,
+                reason=f"{decision.reason} (writes always need approval)",
+                rule=decision.rule,
+                grant_key=decision.grant_key,
+                details=decision.details,
+            )
+
+        def matches(key: str) -> bool:
+            return self.engine.grant_key_matches(command, key, cwd, self.workspace)
+
+        return await self._decide(KIND_COMMAND, command, decision, matches, cwd=cwd)
+
+    async def authorize_path(self, op: FileOp, path: str) -> Authorization:
+        """Decide whether file operation ``op`` may touch ``path`` (as the model wrote it)."""
+        subject = f"{op.value} {self._display_path(path)}"
+        try:
+            decision = self.engine.check_path(op, path, self.workspace)
+        except Exception as exc:
+            log.warning("policy_engine_error", kind=KIND_FILE, error=repr(exc))
+            decision = _fail_decision(f"policy engine error: {exc}")
+            return self._conclude(KIND_FILE, subject, decision, Outcome.ERROR, decision.reason)
+
+        # File grants are only reused when the engine produced the very same key for this subject.
+        def matches(key: str) -> bool:
+            return key == decision.grant_key
+
+        return await self._decide(KIND_FILE, subject, decision, matches)
+
+    def audit_refusal(self, kind: str, subject: str, reason: str) -> None:
+        """Record a refusal made by a tool's own checks (a path or cwd outside the workspace) before
+        the policy was even asked, so the audit log shows every attempt, not only policy decisions."""
+        record = {
+            "event": "tool_refused",
+            "kind": kind,
+            "subject": subject,
+            "workspace": self.workspace_key,
+            "reason": reason[:2000],
+        }
+        try:
+            self.audit.append(record)
+        except Exception as exc:
+            log.error("audit_append_failed", error=repr(exc))
+
+    def record_result(
+        self,
+        auth: Authorization,
+        *,
+        ok: bool,
+        exit_code: int | None = None,
+        error: str = "",
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """Append what happened after an authorized call ran (exit code, error) to the audit log."""
+        record: dict[str, Any] = {
+            "event": "tool_result",
+            "call_id": auth.call_id,
+            "kind": auth.kind,
+            "subject": auth.subject,
+            "workspace": self.workspace_key,
+            "ok": ok,
+            "exit_code": exit_code,
+            "error": error[:2000],
+        }
+        if extra:
+            record.update(extra)
+        try:
+            self.audit.append(record)
+        except Exception as exc:  # the call already happened; losing the record is logged loudly
+            log.error("audit_append_failed", call_id=auth.call_id, error=repr(exc))
+
+    # -- internals -------------------------------------------------------------------------------
+
+    async def _decide(
+        self,
+        kind: str,
+        subject: str,
+        decision: Decision,
+        matches: Any,
+        *,
+        cwd: Path | None = None,
+    ) -> Authorization:
+        if decision.verdict is Verdict.ALLOW:
+            return self._conclude(kind, subject, decision, Outcome.ALLOWED, decision.reason, cwd=cwd)
+        if decision.verdict is not Verdict.REQUIRE_APPROVAL:
+            # DENY, or anything unexpected: refuse.
+            return self._conclude(kind, subject, decision, Outcome.DENIED, decision.reason, cwd=cwd)
+
+        # A grant can only ever apply to a grantable decision (non-empty grant key).
+        if decision.grant_key:
+            try:
+                for key in self.grants.list_grants(self.workspace_key, kind):
+                    if key and matches(key):
+                        return self._conclude(
+                            kind, subject, decision, Outcome.GRANTED, f"always allowed ({key})", cwd=cwd,
+                            grant_key=key,
+                        )
+            except Exception as exc:  # a broken store never grants; fall through to asking
+                log.warning("grant_lookup_failed", error=repr(exc))
+
+        request = ApprovalRequest(kind=kind, subject=subject, decision=decision, workspace=self.workspace_key)
+        try:
+            answer = await asyncio.wait_for(self.approver.ask(request), timeout=self.approval_timeout_s)
+        except TimeoutError:
+            return self._conclude(
+                kind, subject, decision, Outcome.APPROVAL_FAILED, "no answer to the approval request", cwd=cwd
+            )
+        except asyncio.CancelledError:
+            self._conclude(kind, subject, decision, Outcome.APPROVAL_FAILED, "approval cancelled", cwd=cwd)
+            raise
+        except Exception as exc:
+            log.warning("approver_error", error=repr(exc))
+            return self._conclude(
+                kind, subject, decision, Outcome.APPROVAL_FAILED, f"approval failed: {exc}", cwd=cwd
+            )
+
+        if answer is ApprovalAnswer.RUN_ONCE:
+            return self._conclude(kind, subject, decision, Outcome.APPROVED_ONCE, "approved once", cwd=cwd)
+        if answer is ApprovalAnswer.ALWAYS_ALLOW:
+            reason = "approved"
+            if decision.grant_key:
+                try:
+                    self.grants.add_grant(self.workspace_key, decision.grant_key, kind)
+                    reason = f"approved; always allow {decision.grant_key!r} in this workspace"
+                except Exception as exc:
+                    log.warning("grant_store_failed", error=repr(exc))
+                    reason = "approved (grant could not be stored)"
+            else:
+                reason = "approved once (this cannot be allowed permanently)"
+            return self._conclude(kind, subject, decision, Outcome.APPROVED_ALWAYS, reason, cwd=cwd)
+        if answer is ApprovalAnswer.DENY:
+            return self._conclude(kind, subject, decision, Outcome.REJECTED, "denied by the user", cwd=cwd)
+        reason = f"unexpected approval answer {answer!r}"
+        return self._conclude(kind, subject, decision, Outcome.APPROVAL_FAILED, reason, cwd=cwd)
+
+    def _conclude(
+        self,
+        kind: str,
+        subject: str,
+        decision: Decision,
+        outcome: Outcome,
+        reason: str,
+        *,
+        cwd: Path | None = None,
+        grant_key: str = "",
+    ) -> Authorization:
+        auth = Authorization(kind=kind, subject=subject, decision=decision, outcome=outcome, reason=reason)
+        record: dict[str, Any] = {
+            "event": "tool_decision",
+            "call_id": auth.call_id,
+            "kind": kind,
+            "subject": subject,
+            "workspace": self.workspace_key,
+            "decision": _enum_text(decision.verdict),
+            "risk": _enum_text(decision.risk),
+            "rule": decision.rule,
+            "policy_reason": decision.reason,
+            "outcome": outcome.value,
+            "reason": reason,
+            "grant_key": grant_key or decision.grant_key,
+        }
+        if cwd is not None:
+            record["cwd"] = str(cwd)
+        try:
+            self.audit.append(record)
+        except Exception as exc:
+            # Nothing may run without a trace of the decision.
+            log.error("audit_append_failed", call_id=auth.call_id, error=repr(exc))
+            if outcome.runs:
+                return Authorization(
+                    kind=kind,
+                    subject=subject,
+                    decision=decision,
+                    outcome=Outcome.ERROR,
+                    reason=f"audit log unavailable: {exc}",
+                    call_id=auth.call_id,
+                )
+        return auth
+
+    def _display_path(self, path: str) -> str:
+        """The absolute path the user is asked about (``~`` and ``..`` resolved), never the raw text."""
+        try:
+            p = Path(os.path.expanduser(path))
+            if not p.is_absolute():
+                p = self.workspace / p
+            return str(p.resolve())
+        except (OSError, RuntimeError, ValueError):
+            return path
