@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 
-class Verdict(str, enum.Enum):
+class Verdict(enum.StrEnum):
     ALLOW = "allow"
     DENY = "deny"
     REQUIRE_APPROVAL = "require_approval"
 
 
-class Risk(str, enum.Enum):
+class Risk(enum.StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
@@ -27,7 +27,7 @@ class Risk(str, enum.Enum):
         return ["low", "medium", "high", "critical"].index(self.value)
 
 
-class FileOp(str, enum.Enum):
+class FileOp(enum.StrEnum):
     READ = "read"
     WRITE = "write"
     DELETE = "delete"
@@ -56,7 +56,7 @@ class Decision:
         }
 
 
-class ApprovalAnswer(str, enum.Enum):
+class ApprovalAnswer(enum.StrEnum):
     RUN_ONCE = "run_once"
     ALWAYS_ALLOW = "always_allow"
     DENY = "deny"
