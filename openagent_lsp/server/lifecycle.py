@@ -123,7 +123,7 @@ async def start_model_load(ls: OpenAgentServer) -> None:
                 token, types.WorkDoneProgressBegin(title="OpenAgent: loading model", message=ls.settings.model,
                                                    percentage=0, cancellable=False)
             )
-        except Exception as exc:  # noqa: BLE001 - a client refusing progress must not stop the load
+        except Exception as exc:
             log.warning("progress_unavailable", error=str(exc))
             token = None
 
@@ -156,7 +156,7 @@ def _log_to_editor(ls: OpenAgentServer, level: str, message: str) -> None:
     try:
         ls.window_log_message(types.LogMessageParams(type=_LOG_TYPES.get(level, types.MessageType.Log),
                                                      message=message))
-    except Exception:  # noqa: BLE001 - never let the log bridge raise into the loop
+    except Exception:
         pass
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
@@ -19,6 +20,30 @@ class OpenAgentProtocol(LanguageServerProtocol):
         self._inflight: dict[Any, tuple[str, float]] = {}
         self.request_counts: dict[str, int] = {}
         self.error_counts: dict[str, int] = {}
+        self._cancel_hooks: dict[Any, Callable[[], None]] = {}
+
+    def current_request_id(self) -> Any:
+        """The id of the request whose handler is running (a context variable pygls sets)."""
+        return self.msg_id
+
+    def on_cancel(self, msg_id: Any, hook: Callable[[], None]) -> Callable[[], None]:
+        """Call ``hook`` when the client sends $/cancelRequest for ``msg_id``; returns an unregister function.
+
+        pygls cancels async request handlers itself, but a workspace/executeCommand body keeps running:
+        long commands (chat) stop their generation through this hook."""
+        if msg_id is None:
+            return lambda: None
+        self._cancel_hooks[msg_id] = hook
+        return lambda: self._cancel_hooks.pop(msg_id, None)
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        hook = self._cancel_hooks.pop(msg_id, None)
+        if hook is not None:
+            try:
+                hook()
+            except Exception as exc:
+                log.warning("cancel_hook_failed", error=str(exc))
+        super()._handle_cancel_notification(msg_id)
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Any:

@@ -81,11 +81,13 @@ class Session:
 async def make_session(tmp_path: Path, tiny_model_dir: Path) -> AsyncIterator[Callable[..., Any]]:
     sessions: list[Session] = []
 
-    async def factory(shape: str = "vscode", options: Any = None, wait: bool = True, **env: str) -> Session:
+    async def factory(shape: str = "vscode", options: Any = None, wait: bool = True, root: Path | None = None,
+                      **env: str) -> Session:
         from tests.support.lsp import wait_model_ready
 
-        root = tmp_path / f"ws{len(sessions)}"
-        root.mkdir()
+        if root is None:
+            root = tmp_path / f"ws{len(sessions)}"
+            root.mkdir()
         base = {"OPENAGENT_PRECISION": "fp32"}
         base.update(env)
         client = await start_client(server_env(tmp_path, base.pop("model", tiny_model_dir), **base))

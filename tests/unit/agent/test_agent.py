@@ -202,7 +202,7 @@ async def test_cancel_token_stops_generation_at_once(guard: ToolGuard, workspace
     reply = await asyncio.wait_for(task, 2)
     assert time.monotonic() - started < 0.5
     assert reply.cancelled and not reply.ok and "user pressed stop" in reply.error
-    assert llm.stopped.wait(1)
+    assert llm.stopped.wait(10)  # generous: the machine may be loaded
     seen = len(deltas)
     await asyncio.sleep(0.1)
     assert len(deltas) == seen  # nothing forwarded after the cancel
@@ -215,7 +215,7 @@ async def test_task_cancellation_stops_the_backend(guard: ToolGuard, workspace: 
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert llm.stopped.wait(1)
+    assert llm.stopped.wait(10)  # generous: the machine may be loaded
 
 
 async def test_cancel_during_a_tool_call_stops_the_tool(

@@ -1,0 +1,62 @@
+"""The Approver over ``window/showMessageRequest``: the user sees the exact command or path, the risk
+and the reason. A dismissed prompt, no answer in time, or a client that cannot show prompts all mean
+"no" — enforcement stays in the server, where the model cannot reach."""
+
+from __future__ import annotations
+
+import asyncio
+
+from lsprotocol import types
+
+from openagent_lsp.logging import get_logger
+from openagent_lsp.policy.types import ApprovalAnswer, ApprovalRequest
+from openagent_lsp.server.app import OpenAgentServer
+
+log = get_logger(__name__)
+
+RUN_ONCE = "Run once"
+ALWAYS = "Always allow in this workspace"
+DENY = "Deny"
+
+
+def approval_message(request: ApprovalRequest) -> str:
+    decision = request.decision
+    what = "run this command" if request.kind == "command" else "do this file operation"
+    return (
+        f"OpenAgent wants to {what}:\n\n{request.subject}\n\n"
+        f"Risk: {decision.risk.value.upper()} — {decision.reason}\nRule: {decision.rule}"
+    )
+
+
+class EditorApprover:
+    def __init__(self, server: OpenAgentServer, timeout_s: float) -> None:
+        self._server = server
+        self._timeout_s = timeout_s
+
+    async def ask(self, request: ApprovalRequest) -> ApprovalAnswer:
+        if "showMessageRequest" not in self._server.client_features:
+            log.warning("approval_impossible", reason="client cannot show prompts", subject=request.subject)
+            return ApprovalAnswer.DENY
+        actions = [types.MessageActionItem(title=RUN_ONCE)]
+        if request.decision.grant_key:  # only shapes the engine can scope may be remembered
+            actions.append(types.MessageActionItem(title=ALWAYS))
+        actions.append(types.MessageActionItem(title=DENY))
+        params = types.ShowMessageRequestParams(
+            type=types.MessageType.Warning, message=approval_message(request), actions=actions
+        )
+        try:
+            answer = await asyncio.wait_for(
+                self._server.window_show_message_request_async(params), self._timeout_s
+            )
+        except TimeoutError:
+            log.warning("approval_timed_out", subject=request.subject, timeout_s=self._timeout_s)
+            return ApprovalAnswer.DENY
+        except Exception as exc:
+            log.warning("approval_failed", subject=request.subject, error=str(exc))
+            return ApprovalAnswer.DENY
+        title = getattr(answer, "title", None)
+        if title == RUN_ONCE:
+            return ApprovalAnswer.RUN_ONCE
+        if title == ALWAYS and request.decision.grant_key:
+            return ApprovalAnswer.ALWAYS_ALLOW
+        return ApprovalAnswer.DENY
