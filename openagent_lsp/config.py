@@ -104,21 +104,29 @@ def _normalise_keys(data: Mapping[str, Any]) -> dict[str, Any]:
     return dict(data)
 
 
-def _merge(base: dict[str, Any], layer: Mapping[str, Any]) -> dict[str, Any]:
+def _merge(base: dict[str, Any], layer: Mapping[str, Any], model: type[BaseModel] | None = None) -> dict[str, Any]:
+    model = model or Settings
     out = dict(base)
     for key, value in layer.items():
-        snake = _to_snake(key)
-        if isinstance(value, Mapping) and isinstance(out.get(snake), dict):
-            out[snake] = _merge(out[snake], value)
+        name = _field_name(model, key)
+        section = model.model_fields.get(name)
+        section_model = section.annotation if section is not None else None
+        if isinstance(value, Mapping) and isinstance(section_model, type) and issubclass(section_model, BaseModel):
+            out[name] = _merge(out.get(name) or {}, value, section_model)
         else:
-            out[snake] = dict(value) if isinstance(value, Mapping) else value
-            if isinstance(value, Mapping):
-                out[snake] = {_to_snake(k): v for k, v in value.items()}
+            out[name] = value
     return out
 
 
-def _to_snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+def _field_name(model: type[BaseModel], key: str) -> str:
+    """Map a camelCase alias (``debounceMs``, ``loadIn4bit``) to its field name; unknown keys pass through
+    so validation can name them."""
+    if key in model.model_fields:
+        return key
+    for name, field in model.model_fields.items():
+        if key in (field.alias, to_camel(name)):
+            return name
+    return key
 
 
 def build_settings(*layers: Mapping[str, Any] | None) -> Settings:

@@ -65,6 +65,8 @@ class AgentSettings:
     select_tools: bool = True
     max_calls_per_step: int = 4
     max_tool_output_chars: int = 6000
+    # Small local models loop in free text; a mild penalty keeps answers moving.
+    repetition_penalty: float = 1.15
 
 
 @dataclass
@@ -315,6 +317,7 @@ class Agent:
                     max_new_tokens=settings.max_new_tokens,
                     temperature=settings.temperature,
                     stop=list(STOP_SEQUENCES),
+                    repetition_penalty=settings.repetition_penalty,
                 )
                 stream = self.llm.stream(request, token)
                 try:

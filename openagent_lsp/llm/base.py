@@ -41,6 +41,9 @@ class GenerationRequest:
     cache_key: str | None = None
     # Text to draft tokens from (prompt-lookup decoding); None disables drafting.
     lookup_source: str | None = None
+    # > 1 discourages tokens already generated: small models loop in free text (chat), never
+    # used for code completion where repeating identifiers is right.
+    repetition_penalty: float = 1.0
 
 
 @dataclass

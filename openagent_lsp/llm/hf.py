@@ -29,6 +29,8 @@ from openagent_lsp.logging import get_logger
 
 log = get_logger(__name__)
 
+TRANSCRIPT_STOPS = ["\nUser:", "\nAssistant:", "\nSystem:", "\nTool:"]
+
 
 @dataclass
 class _KVEntry:
@@ -207,8 +209,11 @@ class TransformersLLM:
     def stream(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Iterator[str]:
         """Yield text pieces as tokens are decoded; stop strings are applied here."""
         prompt = request.prompt if request.messages is None else self.chat_prompt(request.messages)
+        stops = list(request.stop)
+        if request.messages is not None and not getattr(self.tokenizer, "chat_template", None):
+            stops += TRANSCRIPT_STOPS  # a base model continues the transcript with the next turn
         pieces = self._stream_text(prompt, request, cancel, priority=COMPLETION if request.cache_key else 1)
-        yield from apply_stops(pieces, request.stop)
+        yield from apply_stops(pieces, stops)
 
     def stream_ids(
         self, prompt_ids: list[int], request: GenerationRequest, cancel: CancelToken | None = None,
@@ -243,12 +248,12 @@ class TransformersLLM:
                         stats.stopped_by = "max_tokens"
                         return
                     draft: list[int] = []
-                    if lookup_ids is not None and request.temperature == 0:
+                    if lookup_ids is not None and request.temperature == 0 and request.repetition_penalty == 1.0:
                         room = request.max_new_tokens - len(run.generated)
                         draft = find_draft(lookup_ids + run.generated, max_draft=min(8, room))
                     logits = self._feed([next_id, *draft], run, priority)
                     if not draft:
-                        next_id = self._pick(logits[-1], request)
+                        next_id = self._pick(logits[-1], request, run.generated)
                         continue
                     stats.drafted_tokens += len(draft)
                     predicted = logits.argmax(dim=-1).tolist()
@@ -308,9 +313,15 @@ class TransformersLLM:
         run.fed.extend(ids)
         return out.logits[0].float()
 
-    def _pick(self, logits: Any, request: GenerationRequest) -> int:
+    def _pick(self, logits: Any, request: GenerationRequest, generated: list[int] | None = None) -> int:
         import torch
 
+        if request.repetition_penalty > 1.0 and generated:
+            seen = torch.tensor(sorted(set(generated)), dtype=torch.long, device=logits.device)
+            scores = logits[seen]
+            logits = logits.clone()
+            logits[seen] = torch.where(scores > 0, scores / request.repetition_penalty,
+                                       scores * request.repetition_penalty)
         if request.temperature <= 0:
             return int(logits.argmax())
         probs = torch.softmax(logits / request.temperature, dim=-1)

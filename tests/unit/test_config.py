@@ -47,7 +47,7 @@ def test_camel_and_snake_case_accepted() -> None:
         ({"precision": "fp8"}, "precision"),
         ({"completion": {"debounceMs": -5}}, "completion.debounce_ms"),
         ({"device": "tpu"}, "device"),
-        ({"notASetting": 1}, "not_a_setting"),
+        ({"notASetting": 1}, "notASetting"),
     ],
 )
 def test_invalid_values_name_the_field(layer: dict, field: str) -> None:
@@ -69,3 +69,9 @@ def test_broken_environment_falls_back_to_defaults() -> None:
     holder = SettingsHolder({"OPENAGENT_DEVICE": "quantum"})
     assert holder.current.device == "auto"
     assert holder.startup_error is not None and "device" in holder.startup_error
+
+
+def test_aliases_with_digits_and_mixed_layers() -> None:
+    settings = build_settings({"load_in_4bit": False}, {"loadIn4bit": True}, {"chat": {"approvalTimeoutS": 5}})
+    assert settings.load_in_4bit is True
+    assert settings.chat.approval_timeout_s == 5
