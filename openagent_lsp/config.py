@@ -123,8 +123,9 @@ def _field_name(model: type[BaseModel], key: str) -> str:
     so validation can name them."""
     if key in model.model_fields:
         return key
-    for name, field in model.model_fields.items():
-        if key in (field.alias, to_camel(name)):
+    folded = key.replace("_", "").lower()
+    for name in model.model_fields:
+        if name.replace("_", "").lower() == folded:
             return name
     return key
 
