@@ -23,7 +23,8 @@ LogLevel = Literal["debug", "info", "warning", "error"]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    # defer_build: the validators are compiled on first use, not when the server process starts.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True)
 
 
 class CompletionSettings(_Section):
@@ -151,21 +152,36 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 
 class SettingsHolder:
-    """Keeps the layers apart so a later layer can be replaced, and the last good settings on error."""
+    """Keeps the layers apart so a later layer can be replaced, and the last good settings on error.
+
+    Validation is lazy: the environment layer is validated on first access, so building the server
+    (and answering ``initialize``) does not pay for it.
+    """
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._env = env_layer(environ)
         self._init: dict[str, Any] = {}
         self._runtime: dict[str, Any] = {}
-        try:
-            self.current = build_settings(self._env)
-            self.startup_error: str | None = None
-        except ConfigError as exc:
-            # A broken environment must not stop the server: run on defaults and say so.
-            self.current = Settings()
-            self.startup_error = f"environment: {exc}"
+        self._current: Settings | None = None
+        self.startup_error: str | None = None
+
+    @property
+    def current(self) -> Settings:
+        if self._current is None:
+            try:
+                self._current = build_settings(self._env)
+            except ConfigError as exc:
+                # A broken environment must not stop the server: run on defaults and say so.
+                self._current = Settings()
+                self.startup_error = f"environment: {exc}"
+        return self._current
+
+    @current.setter
+    def current(self, value: Settings) -> None:
+        self._current = value
 
     def apply_initialization_options(self, options: Mapping[str, Any] | None) -> Settings:
+        _ = self.current  # the environment layer is validated (and its error recorded) first
         candidate = build_settings(self._env, options or {})
         self._init = dict(options or {})
         self.current = candidate

@@ -7,6 +7,7 @@ buffered so nothing said during start-up is lost.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -14,8 +15,6 @@ import threading
 from collections import deque
 from collections.abc import Callable, MutableMapping
 from typing import Any
-
-import structlog
 
 Sink = Callable[[str, str], None]  # (level, message)
 
@@ -57,39 +56,54 @@ class EditorLogBridge:
     def _safe_send(sink: Sink | None, level: str, message: str) -> None:
         if sink is None:
             return
-        try:
+        with contextlib.suppress(Exception):  # the editor bridge must never break logging
             sink(level, message)
-        except Exception:  # noqa: BLE001 - the editor bridge must never break logging
-            pass
 
 
 editor_bridge = EditorLogBridge()
 
 
+_config: dict[str, Any] = {"level": "info", "stream": None, "done": False}
+_config_lock = threading.Lock()
+
+
 def configure_logging(level: str = "info", stream: Any = None) -> None:
-    """Set up structlog once per process; safe to call again to change the level."""
-    stream = stream or sys.stderr
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            editor_bridge,
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=stream),
-        cache_logger_on_first_use=False,
-    )
-    # Libraries using stdlib logging (pygls, transformers) also go to stderr, never stdout.
+    """Choose the level and stream. structlog itself is set up on the first event that is logged:
+    importing it (and the libraries it pulls in) is not on the path to answering ``initialize``."""
+    with _config_lock:
+        _config.update(level=level if level in _LEVELS else "info", stream=stream, done=False)
+    # Libraries using stdlib logging (pygls, transformers) go to stderr, never stdout.
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    handler = logging.StreamHandler(stream)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(_JsonFormatter())
     root.addHandler(handler)
     root.setLevel(max(_LEVELS.get(level, logging.INFO), logging.WARNING))
+
+
+def _structlog() -> Any:
+    import structlog
+
+    with _config_lock:
+        if not _config["done"]:
+            level = _config["level"]
+            structlog.configure(
+                processors=[
+                    structlog.contextvars.merge_contextvars,
+                    structlog.processors.add_log_level,
+                    structlog.processors.TimeStamper(fmt="iso", utc=True),
+                    editor_bridge,
+                    structlog.processors.format_exc_info,
+                    structlog.processors.JSONRenderer(),
+                ],
+                wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
+                # structlog's default prints to stdout, which would corrupt the protocol stream.
+                logger_factory=structlog.PrintLoggerFactory(file=_config["stream"] or sys.stderr),
+                cache_logger_on_first_use=False,
+            )
+            _config["done"] = True
+    return structlog
 
 
 class _JsonFormatter(logging.Formatter):
@@ -99,8 +113,32 @@ class _JsonFormatter(logging.Formatter):
         )
 
 
-def get_logger(name: str) -> Any:
-    if not structlog.is_configured():
-        # structlog's default prints to stdout, which would corrupt the protocol stream.
-        configure_logging()
-    return structlog.get_logger(name)
+class Logger:
+    """structlog's API (``log.info("event", key=value)``), resolved on the first enabled event."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def _emit(self, method: str, level: int, event: str, kw: dict[str, Any]) -> None:
+        if level < _LEVELS[_config["level"]]:
+            return
+        getattr(_structlog().get_logger(self._name), method)(event, **kw)
+
+    def debug(self, event: str, **kw: Any) -> None:
+        self._emit("debug", logging.DEBUG, event, kw)
+
+    def info(self, event: str, **kw: Any) -> None:
+        self._emit("info", logging.INFO, event, kw)
+
+    def warning(self, event: str, **kw: Any) -> None:
+        self._emit("warning", logging.WARNING, event, kw)
+
+    def error(self, event: str, **kw: Any) -> None:
+        self._emit("error", logging.ERROR, event, kw)
+
+    def exception(self, event: str, **kw: Any) -> None:
+        self._emit("exception", logging.ERROR, event, kw)
+
+
+def get_logger(name: str) -> Logger:
+    return Logger(name)

@@ -261,7 +261,7 @@ class _Generation:
     def run(self, loop: asyncio.AbstractEventLoop, first_ready: asyncio.Future[str]) -> None:
         try:
             final = self._run(loop, first_ready)
-        except BaseException as exc:  # noqa: BLE001 - delivered to the awaiting request instead
+        except BaseException as exc:
             self.live.finish()
             self._publish_first(loop, first_ready, exc)
             if not isinstance(exc, GenerationCancelled | Exception):
@@ -330,7 +330,7 @@ class _Generation:
             ctx = build_context(self.engine.store, self.uri, len(self.prefix), self.llm.count_tokens,
                                 self.settings.context_budget_tokens)
             return ctx.render_header()
-        except Exception as exc:  # noqa: BLE001 - context is an enhancement; never fail the completion
+        except Exception as exc:
             log.warning("completion_context_failed", error=str(exc))
             return ""
 

@@ -197,7 +197,7 @@ class TransformersLLM:
                 bos = self.tokenizer.bos_token
                 # encode() adds BOS itself; avoid a doubled one.
                 return text[len(bos):] if bos and text.startswith(bos) else text
-            except Exception as exc:  # noqa: BLE001 - a template that rejects a role: fall back
+            except Exception as exc:
                 log.warning("chat_template_failed", error=str(exc))
         return simple_chat_prompt(messages)
 

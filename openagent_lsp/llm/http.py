@@ -25,7 +25,7 @@ def post_json_lines(
     request = urllib.request.Request(url, data=body, method="POST",
                                      headers={"Content-Type": "application/json", **headers})
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - user-configured URL
+        response = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode(errors="replace")[:300]
         raise ModelLoadError(f"{url} answered HTTP {exc.code}: {detail}") from exc
@@ -53,7 +53,7 @@ def post_json_lines(
 def get_json(url: str, headers: dict[str, str], timeout: float) -> Any:
     request = urllib.request.Request(url, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read())
     except (urllib.error.URLError, OSError, json.JSONDecodeError) as exc:
         raise ModelLoadError(f"cannot reach {url}: {getattr(exc, 'reason', exc)}. Is the server running?") from exc

@@ -92,7 +92,7 @@ class ModelManager:
         except OpenAgentError as exc:
             self._fail(str(exc))
             return
-        except Exception as exc:  # noqa: BLE001 - an unexpected loader bug must not kill the server
+        except Exception as exc:
             log.exception("model_load_crashed")
             self._fail(f"unexpected error while loading {settings.model}: {exc}")
             return

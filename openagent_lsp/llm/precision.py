@@ -44,7 +44,7 @@ def cuda_available() -> bool:
 def bitsandbytes_available() -> bool:
     try:
         import bitsandbytes  # noqa: F401
-    except Exception:  # noqa: BLE001 - a broken install counts as missing
+    except Exception:
         return False
     return True
 

@@ -94,9 +94,8 @@ class OpenAICompatLLM(_RemoteLLM):
         if ids and self.model not in ids:
             from openagent_lsp.errors import ModelLoadError
 
-            raise ModelLoadError(
-                f"the server at {self.base_url} does not list model {self.model!r} (it has: {', '.join(sorted(ids))[:300]})"
-            )
+            listed = ", ".join(sorted(ids))[:300]
+            raise ModelLoadError(f"the server at {self.base_url} does not list model {self.model!r} (it has: {listed})")
         self.loaded = True
 
     def _stream(self, request: GenerationRequest, cancel: CancelToken | None) -> Iterator[str]:

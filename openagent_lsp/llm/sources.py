@@ -130,7 +130,7 @@ def _convert_gguf(
         model = AutoModelForCausalLM.from_pretrained(
             str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32
         )
-    except Exception as exc:  # noqa: BLE001 - any loader failure becomes one actionable error
+    except Exception as exc:
         raise ModelLoadError(f"could not read GGUF file {gguf_path}: {exc}") from exc
     # A model loaded from GGUF refuses save_pretrained while it still carries the GGUF quantizer.
     model.hf_quantizer = None

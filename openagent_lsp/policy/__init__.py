@@ -9,23 +9,33 @@ Public API::
     load_policy(path) -> (Policy, warning | None)
     AuditLog(path).append(record) / .verify() / .recent(n)
 
-tree-sitter is imported on the first command check, not at import time.
+Names are resolved on first use: importing ``openagent_lsp.policy.types`` (as the server does at
+start-up) must not pull in the engine, its rule tables or tree-sitter.
 """
 
-from openagent_lsp.policy.audit import AuditLog
-from openagent_lsp.policy.engine import PolicyEngine
-from openagent_lsp.policy.schema import Policy, default_policy, load_policy, parse_policy_file
-from openagent_lsp.policy.types import Decision, FileOp, Risk, Verdict
+from __future__ import annotations
 
-__all__ = [
-    "AuditLog",
-    "Decision",
-    "FileOp",
-    "Policy",
-    "PolicyEngine",
-    "Risk",
-    "Verdict",
-    "default_policy",
-    "load_policy",
-    "parse_policy_file",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AuditLog": "openagent_lsp.policy.audit",
+    "PolicyEngine": "openagent_lsp.policy.engine",
+    "Policy": "openagent_lsp.policy.schema",
+    "default_policy": "openagent_lsp.policy.schema",
+    "load_policy": "openagent_lsp.policy.schema",
+    "parse_policy_file": "openagent_lsp.policy.schema",
+    "Decision": "openagent_lsp.policy.types",
+    "FileOp": "openagent_lsp.policy.types",
+    "Risk": "openagent_lsp.policy.types",
+    "Verdict": "openagent_lsp.policy.types",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'openagent_lsp.policy' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pygls.uris import to_fs_path
 
 from openagent_lsp.assist import actions as catalog
-from openagent_lsp.config import describe_validation_error
 from openagent_lsp.errors import InvalidInputError, PolicyViolationError
 from openagent_lsp.llm.base import CancelToken, GenerationRequest
 from openagent_lsp.policy.types import FileOp
@@ -27,42 +25,6 @@ from openagent_lsp.server.app import OpenAgentServer
 from openagent_lsp.server.editor import apply_edit
 from openagent_lsp.server.errors import guarded
 from openagent_lsp.server.services import require_llm, services
-
-
-class _Pos(BaseModel):
-    line: int = Field(ge=0)
-    character: int = Field(ge=0)
-
-
-class _Rng(BaseModel):
-    start: _Pos
-    end: _Pos
-
-    def domain(self) -> Any:
-        from openagent_lsp.context.types import Position, Range
-
-        return Range(Position(self.start.line, self.start.character), Position(self.end.line, self.end.character))
-
-
-class ActionArgs(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    action: str
-    uri: str
-    range: _Rng
-    diagnostics: list[str] = Field(default_factory=list)
-    question: str = ""
-
-
-def parse_action_args(raw: Any, command: str) -> ActionArgs:
-    if not isinstance(raw, dict):
-        raise InvalidInputError(f"{command} expects one object argument {{action, uri, range}}")
-    try:
-        args = ActionArgs.model_validate(raw)
-    except ValidationError as exc:
-        raise InvalidInputError(describe_validation_error(exc).replace("invalid setting", "invalid argument")) from exc
-    if args.action not in catalog.ACTIONS:
-        raise InvalidInputError(f"action: unknown action {args.action!r}")
-    return args
 
 
 def register(server: OpenAgentServer) -> None:
@@ -97,6 +59,8 @@ def register(server: OpenAgentServer) -> None:
     @server.feature(types.CODE_ACTION_RESOLVE)
     @guarded("codeAction/resolve")
     async def resolve(ls: OpenAgentServer, action: types.CodeAction) -> types.CodeAction:
+        from openagent_lsp.assist.arguments import parse_action_args
+
         args = parse_action_args(action.data, "codeAction/resolve")
         if not catalog.ACTIONS[args.action].edits:
             return action
@@ -106,6 +70,8 @@ def register(server: OpenAgentServer) -> None:
     @server.command(methods.CMD_APPLY_ACTION)
     @guarded(methods.CMD_APPLY_ACTION)
     async def apply_action(ls: OpenAgentServer, *raw: Any) -> dict[str, Any]:
+        from openagent_lsp.assist.arguments import parse_action_args
+
         args = parse_action_args(raw[0] if raw else None, methods.CMD_APPLY_ACTION)
         if not catalog.ACTIONS[args.action].edits:
             raise InvalidInputError(f"action: {args.action} does not edit code")
@@ -114,7 +80,7 @@ def register(server: OpenAgentServer) -> None:
         return {"applied": applied}
 
 
-async def compute_authorized_edit(ls: OpenAgentServer, args: ActionArgs) -> types.WorkspaceEdit:
+async def compute_authorized_edit(ls: OpenAgentServer, args: Any) -> types.WorkspaceEdit:
     """Ask the model for the edit, then the policy (and maybe the user) for the write."""
     doc = ls.documents.get(args.uri)
     target = catalog.find_target(doc, args.range.domain())

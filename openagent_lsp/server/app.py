@@ -10,18 +10,20 @@ import asyncio
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from openagent_lsp import __version__
-from openagent_lsp.completion.pipeline import CompletionEngine
-from openagent_lsp.config import Settings, SettingsHolder
 from openagent_lsp.context.documents import DocumentStore
-from openagent_lsp.llm.manager import ModelManager
 from openagent_lsp.logging import get_logger
 from openagent_lsp.server.protocol import OpenAgentProtocol
+
+if TYPE_CHECKING:
+    from openagent_lsp.completion.pipeline import CompletionEngine
+    from openagent_lsp.config import Settings, SettingsHolder
+    from openagent_lsp.llm.manager import ModelManager
 
 log = get_logger(__name__)
 
@@ -30,18 +32,47 @@ class OpenAgentServer(LanguageServer):
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__("openagent-lsp", __version__, protocol_cls=OpenAgentProtocol)
         self.started_at = time.monotonic()
-        self.settings_holder = SettingsHolder(environ)
+        self._environ = environ
+        self._settings_holder: SettingsHolder | None = None
         self.documents = DocumentStore()
-        self.models = ModelManager(self.settings)
-        self.completions = CompletionEngine(self.documents, self.models.ready_llm, lambda: self.settings.completion)
+        self._models: ModelManager | None = None
+        self._completions: CompletionEngine | None = None
+        self.pending_init_options: Any = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.workspace_root: Path = Path.cwd()
         self.client_features: set[str] = set()
         self.services: Any = None  # agent services, built on first use (server/services.py)
 
     @property
+    def settings_holder(self) -> SettingsHolder:
+        if self._settings_holder is None:  # pydantic is imported here, after `initialize` was answered
+            from openagent_lsp.config import SettingsHolder
+
+            self._settings_holder = SettingsHolder(self._environ)
+        return self._settings_holder
+
+    @property
     def settings(self) -> Settings:
         return self.settings_holder.current
+
+    # The model manager and the completion engine are built on first use: answering `initialize`
+    # must cost about what a bare pygls server costs (no model, tokenizer or pipeline imports).
+    @property
+    def models(self) -> ModelManager:
+        if self._models is None:
+            from openagent_lsp.llm.manager import ModelManager
+
+            self._models = ModelManager(self.settings)
+        return self._models
+
+    @property
+    def completions(self) -> CompletionEngine:
+        if self._completions is None:
+            from openagent_lsp.completion.pipeline import CompletionEngine
+
+            self._completions = CompletionEngine(self.documents, lambda: self.models.ready_llm(),
+                                                 lambda: self.settings.completion)
+        return self._completions
 
     @property
     def protocol_stats(self) -> OpenAgentProtocol:

@@ -7,30 +7,38 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from openagent_lsp.assist.actions import find_target
-from openagent_lsp.assist.chat import ChatRequest, EditorSelection
 from openagent_lsp.errors import InvalidInputError
 from openagent_lsp.llm.base import CancelToken
 from openagent_lsp.logging import get_logger
 from openagent_lsp.server import methods
-from openagent_lsp.server.actions import _Rng
 from openagent_lsp.server.app import OpenAgentServer
 from openagent_lsp.server.errors import guarded
 from openagent_lsp.server.services import require_llm, services
 
 log = get_logger(__name__)
 
+if TYPE_CHECKING:
+    from openagent_lsp.assist.chat import ChatRequest, EditorSelection
+
+
+def _chat_request(raw: Any) -> ChatRequest:
+    # Imported on first use: the chat service pulls in the agent, tools and store.
+    from openagent_lsp.assist.chat import ChatRequest
+
+    return ChatRequest.parse(raw)
+
 
 def register(server: OpenAgentServer) -> None:
     @server.command(methods.CMD_CHAT)
     @guarded(methods.CMD_CHAT)
     async def chat(ls: OpenAgentServer, *raw: Any) -> dict[str, Any]:
-        request = ChatRequest.parse(raw[0] if raw else None)
+        request = _chat_request(raw[0] if raw else None)
         return await run_chat(ls, request)
 
     @server.command(methods.CMD_ASK)
@@ -39,7 +47,7 @@ def register(server: OpenAgentServer) -> None:
         args = raw[0] if raw and isinstance(raw[0], dict) else None
         if args is None or not str(args.get("question", "")).strip():
             raise InvalidInputError("openagent.ask expects {uri, range, question} with a non-empty question")
-        request = ChatRequest.parse({"message": args["question"], "uri": args.get("uri"), "range": args.get("range"),
+        request = _chat_request({"message": args["question"], "uri": args.get("uri"), "range": args.get("range"),
                                      "conversationId": args.get("conversationId")})
         return await run_chat(ls, request)
 
@@ -49,14 +57,14 @@ def register(server: OpenAgentServer) -> None:
         args = raw[0] if raw and isinstance(raw[0], dict) else None
         if args is None:
             raise InvalidInputError("openagent.explain expects {uri, range}")
-        request = ChatRequest.parse({"message": "/explain", "uri": args.get("uri"), "range": args.get("range"),
+        request = _chat_request({"message": "/explain", "uri": args.get("uri"), "range": args.get("range"),
                                      "conversationId": args.get("conversationId")})
         return await run_chat(ls, request)
 
     @server.command(methods.CMD_COMMIT_MESSAGE)
     @guarded(methods.CMD_COMMIT_MESSAGE)
     async def commit_message(ls: OpenAgentServer, *raw: Any) -> dict[str, Any]:
-        return await run_chat(ls, ChatRequest.parse({"message": "/commit"}))
+        return await run_chat(ls, _chat_request({"message": "/commit"}))
 
     @server.command(methods.CMD_CHAT_CANCEL)
     @guarded(methods.CMD_CHAT_CANCEL)
@@ -80,6 +88,8 @@ def register(server: OpenAgentServer) -> None:
 
 
 def selection_for(ls: OpenAgentServer, request: ChatRequest) -> EditorSelection | None:
+    from openagent_lsp.assist.chat import EditorSelection
+
     if not request.uri:
         return None
     doc = ls.documents.find(request.uri)
@@ -91,7 +101,9 @@ def selection_for(ls: OpenAgentServer, request: ChatRequest) -> EditorSelection 
         return EditorSelection(request.uri, text[:20000], "")
     if request.range is None:
         return EditorSelection(request.uri, doc.text[:20000], doc.language_id)
-    rng = _Rng.model_validate(request.range.model_dump()).domain()
+    from openagent_lsp.assist.arguments import RangeArg
+
+    rng = RangeArg.model_validate(request.range.model_dump()).domain()
     start, end = doc.offset_at(rng.start), doc.offset_at(rng.end)
     code = doc.text[start:end] if end > start else find_target(doc, rng).text
     return EditorSelection(request.uri, code, doc.language_id)
@@ -102,7 +114,8 @@ async def run_chat(ls: OpenAgentServer, request: ChatRequest) -> dict[str, Any]:
     svc = services(ls)
     selection = selection_for(ls, request)
     cancel = CancelToken()
-    unhook = ls.protocol_stats.on_cancel(ls.protocol_stats.current_request_id(), lambda: cancel.cancel("$/cancelRequest"))
+    proto = ls.protocol_stats
+    unhook = proto.on_cancel(proto.current_request_id(), lambda: cancel.cancel("$/cancelRequest"))
     token = await _begin_progress(ls, cancel)
     seq = 0
     conversation: dict[str, str] = {"id": request.conversation_id or ""}

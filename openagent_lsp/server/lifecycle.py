@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from pathlib import Path
@@ -40,15 +41,8 @@ def register(server: OpenAgentServer) -> None:
             ls.client_features.add("showMessageRequest")
         if caps.workspace is not None and caps.workspace.apply_edit:
             ls.client_features.add("applyEdit")
-        if ls.settings_holder.startup_error:
-            ls.notify_user(ls.settings_holder.startup_error)
-        try:
-            ls.settings_holder.apply_initialization_options(params.initialization_options)
-        except ConfigError as exc:
-            # Keep running on the last good configuration (env + defaults) and say which field is wrong.
-            ls.notify_user(f"{exc}; using the previous configuration")
-            log.warning("bad_initialization_options", error=str(exc))
-        ls.models.reconfigure(ls.settings)
+        # Options are validated in `initialized`, after this answer went out (errors are shown then).
+        ls.pending_init_options = params.initialization_options
         from openagent_lsp.server import completion
 
         completion.register_for_client(ls)
@@ -56,6 +50,7 @@ def register(server: OpenAgentServer) -> None:
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: OpenAgentServer, _params: types.InitializedParams) -> None:
         editor_bridge.set_sink(lambda level, message: ls.call_in_loop(_log_to_editor, ls, level, message))
+        apply_initialization_options(ls)
         if ls.settings.preload_model:
             await start_model_load(ls)
 
@@ -80,6 +75,20 @@ def register(server: OpenAgentServer) -> None:
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: OpenAgentServer, _params: Any = None) -> None:
         editor_bridge.set_sink(None)
+
+
+def apply_initialization_options(ls: OpenAgentServer) -> None:
+    holder = ls.settings_holder
+    _ = holder.current  # validates the environment layer
+    if holder.startup_error:
+        ls.notify_user(holder.startup_error)
+    try:
+        holder.apply_initialization_options(ls.pending_init_options)
+    except ConfigError as exc:
+        # Keep running on the last good configuration (env + defaults) and say which field is wrong.
+        ls.notify_user(f"{exc}; using the previous configuration")
+        log.warning("bad_initialization_options", error=str(exc))
+    ls.models.reconfigure(ls.settings)
 
 
 def status_payload(ls: OpenAgentServer) -> dict[str, Any]:
@@ -153,11 +162,9 @@ async def start_model_load(ls: OpenAgentServer) -> None:
 
 
 def _log_to_editor(ls: OpenAgentServer, level: str, message: str) -> None:
-    try:
+    with contextlib.suppress(Exception):  # never let the log bridge raise into the loop
         ls.window_log_message(types.LogMessageParams(type=_LOG_TYPES.get(level, types.MessageType.Log),
                                                      message=message))
-    except Exception:
-        pass
 
 
 def _workspace_root(params: types.InitializeParams) -> Path | None:

@@ -1,6 +1,6 @@
 """Custom LSP method and command names: the one place they are spelled.
 
-Mirrored as constants in editors/vscode/src/methods.ts and editors/neovim/lua/openagent/methods.lua.
+Editor clients (editors/) mirror these names as constants of their own.
 """
 
 STATUS = "openagent/status"

@@ -174,7 +174,8 @@ async def test_history_survives_a_server_restart(make_session: Any) -> None:
     second = await make_session(root=first.root)
     listing = [_to_dict(c) for c in await execute(second, "openagent.chat.list")]
     assert conversation_id in [c["conversationId"] for c in listing]
-    history = [_to_dict(m) for m in await execute(second, "openagent.chat.history", {"conversationId": conversation_id})]
+    history = await execute(second, "openagent.chat.history", {"conversationId": conversation_id})
+    history = [_to_dict(m) for m in history]
     assert history[0]["role"] == "user" and "42" in history[0]["content"]
 
 

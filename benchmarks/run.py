@@ -1,0 +1,775 @@
+"""``make bench``: performance figures of openagent-lsp, printed as one JSON object on stdout.
+
+Every figure is measured in this run; progress goes to stderr. The machine is shared and small (2
+cores), so the figures that matter are ratios of two things measured side by side in the same run
+(interleaved where possible) and medians; nothing here asserts a wall time.
+
+    python benchmarks/run.py                       # everything (~15 min, loads the embedded model)
+    python benchmarks/run.py --quick               # tiny test model only, fewer repetitions (< 3 min)
+    python benchmarks/run.py --only startup,cache  # some sections
+
+Sections: startup, lsp_overhead, typing_burst, cache, warm_vs_cold, prompt_lookup, precision,
+first_suggestion, parse, policy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import importlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import sysconfig
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+for entry in (str(ROOT), str(HERE)):
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
+
+from lsprotocol import types  # noqa: E402
+from pygls.lsp.client import LanguageClient  # noqa: E402
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+PY = sys.executable
+
+
+class Options:
+    quick: bool = False
+    model: str = "embedded"  # the model for in-process and through-the-server model sections
+
+
+OPTS = Options()
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def median(values: list[float]) -> float:
+    return round(statistics.median(values), 3) if values else float("nan")
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return round(ordered[index], 3)
+
+
+def ratio(a: float, b: float) -> float:
+    return round(a / b, 3) if b else float("inf")
+
+
+# ------------------------------------------------------------------------------------------- editor
+def _server_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAGENT_")}
+    env.update({"OPENAGENT_LOG_LEVEL": "warning", "OPENAGENT_PRELOAD_MODEL": "false", "PYTHONUNBUFFERED": "1",
+                "OPENAGENT_DATABASE_URL": str(Path(tempfile.gettempdir()) / "openagent-bench-state.sqlite3"),
+                "TOKENIZERS_PARALLELISM": "false"})
+    env.update(extra)
+    return env
+
+
+def _get(obj: Any, *keys: str) -> Any:
+    for key in keys:
+        obj = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+    return obj
+
+
+class Editor:
+    """A minimal editor over stdio (pygls' client): open/change documents, inline requests, timings."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
+        self.argv, self.env, self.cwd = argv, env, cwd
+        self.client = LanguageClient("openagent-bench", "0")
+        self.versions: dict[str, int] = {}
+        self.spawned_at = 0.0
+
+        @self.client.feature("openagent/statusChanged")
+        def _status_changed(_params: Any) -> None:
+            return None
+
+        @self.client.feature(types.WINDOW_LOG_MESSAGE)
+        def _log(_params: Any) -> None:
+            return None
+
+        @self.client.feature(types.WINDOW_SHOW_MESSAGE)
+        def _show(params: Any) -> None:
+            log(f"server says: {getattr(params, 'message', params)}")
+
+        @self.client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
+        def _progress_create(_params: Any) -> None:
+            return None
+
+        @self.client.feature(types.PROGRESS)
+        def _progress(_params: Any) -> None:
+            return None
+
+    @property
+    def pid(self) -> int:
+        return int(self.client._server.pid)  # type: ignore[union-attr]
+
+    async def start(self, options: Any = None) -> float:
+        """Spawn and initialize; returns milliseconds from spawn to the initialize result."""
+        self.spawned_at = time.perf_counter()
+        await self.client.start_io(*self.argv, env=self.env, cwd=str(self.cwd) if self.cwd else None)
+        root = (self.cwd or Path(tempfile.gettempdir())).as_uri()
+        await self.client.initialize_async(types.InitializeParams(
+            capabilities=types.ClientCapabilities(
+                text_document=types.TextDocumentClientCapabilities(
+                    inline_completion=types.InlineCompletionClientCapabilities()),
+                window=types.WindowClientCapabilities(work_done_progress=True),
+            ),
+            root_uri=root, initialization_options=options,
+        ))
+        elapsed = (time.perf_counter() - self.spawned_at) * 1000
+        self.client.initialized(types.InitializedParams())
+        return elapsed
+
+    def open(self, uri: str, text: str) -> None:
+        self.versions[uri] = 1
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+
+    def change(self, uri: str, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+        self.versions[uri] += 1
+        rng = types.Range(start=types.Position(*start), end=types.Position(*end))
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
+            content_changes=[types.TextDocumentContentChangePartial(range=rng, text=text)]))
+
+    def inline_future(self, uri: str, line: int, character: int, invoked: bool = False) -> asyncio.Future[Any]:
+        kind = types.InlineCompletionTriggerKind.Invoked if invoked else types.InlineCompletionTriggerKind.Automatic
+        return asyncio.ensure_future(self.client.text_document_inline_completion_async(types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line, character),
+            context=types.InlineCompletionContext(trigger_kind=kind))))
+
+    async def inline(self, uri: str, line: int, character: int, invoked: bool = False) -> tuple[str, float]:
+        started = time.perf_counter()
+        result = await self.inline_future(uri, line, character, invoked)
+        return _text_of(result), (time.perf_counter() - started) * 1000
+
+    async def status(self) -> Any:
+        return await self.client.protocol.send_request_async("openagent/status", {})
+
+    async def counters(self) -> dict[str, int]:
+        completion = _get(await self.status(), "completion")
+        if isinstance(completion, dict):
+            return completion
+        return dict(completion._asdict()) if hasattr(completion, "_asdict") else dict(vars(completion))
+
+    async def wait_ready(self, timeout: float) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = await self.status()
+            state = _get(status, "model", "state")
+            if state == "ready":
+                return status
+            if state == "error":
+                raise RuntimeError(f"model failed to load: {_get(status, 'model', 'error')}")
+            await asyncio.sleep(0.2)
+        raise RuntimeError("model did not load in time")
+
+    def rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        return float("nan")
+
+    def mapped(self, needle: str) -> bool:
+        try:
+            return needle in Path(f"/proc/{self.pid}/maps").read_text()
+        except OSError:
+            return False
+
+    async def stop(self) -> None:
+        try:
+            await asyncio.wait_for(self.client.shutdown_async(None), 10)
+            self.client.exit(None)
+        except Exception:
+            pass
+        try:
+            await asyncio.wait_for(self.client.stop(), 10)
+        except Exception:
+            proc = getattr(self.client, "_server", None)
+            if proc is not None and proc.returncode is None:
+                proc.kill()
+
+
+def _text_of(result: Any) -> str:
+    items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
+    if not items:
+        return ""
+    text = items[0].insert_text
+    return text if isinstance(text, str) else text.value
+
+
+OURS = [PY, "-m", "openagent_lsp"]
+BARE = [PY, str(HERE / "bare_server.py")]
+INSTANT = [PY, str(HERE / "instant_server.py")]
+
+
+# ------------------------------------------------------------------------------------------ startup
+async def bench_startup() -> dict[str, Any]:
+    reps = 3 if OPTS.quick else 5
+    samples: dict[str, dict[str, list[float]]] = {k: {"init_ms": [], "rss_mib": []} for k in ("ours", "bare")}
+    heavy: dict[str, bool] = {}
+    for i in range(reps + 1):  # the first round is the warm-up (disk cache, .pyc)
+        for name, argv in (("ours", OURS), ("bare", BARE)):
+            editor = Editor(argv, _server_env())
+            init_ms = await editor.start()
+            await asyncio.sleep(0.3)  # let `initialized` run (ours would start loading a model here)
+            rss = editor.rss_mib()
+            if name == "ours" and i == reps:
+                heavy = {"libtorch_mapped": editor.mapped("libtorch"),
+                         "tree_sitter_mapped": editor.mapped("tree_sitter"),
+                         "numpy_mapped": editor.mapped("numpy")}
+            await editor.stop()
+            if i:
+                samples[name]["init_ms"].append(init_ms)
+                samples[name]["rss_mib"].append(rss)
+    ours_ms, bare_ms = median(samples["ours"]["init_ms"]), median(samples["bare"]["init_ms"])
+    ours_rss, bare_rss = median(samples["ours"]["rss_mib"]), median(samples["bare"]["rss_mib"])
+    return {
+        "ours_init_ms_median": ours_ms, "bare_init_ms_median": bare_ms, "time_ratio": ratio(ours_ms, bare_ms),
+        "time_ratio_target": 1.1,
+        "ours_rss_mib_median": ours_rss, "bare_rss_mib_median": bare_rss, "rss_target_mib": 60,
+        "heavy_modules_after_initialized": heavy,
+        "note": "spawn -> initialize result; RSS after initialized; OPENAGENT_PRELOAD_MODEL=false; "
+                "heavy modules checked in /proc/<pid>/maps (shared libraries of torch / tree-sitter)",
+        "repetitions": reps, "samples": samples,
+    }
+
+
+# ------------------------------------------------------------------------------------- lsp_overhead
+async def bench_lsp_overhead() -> dict[str, Any]:
+    reps = 60 if OPTS.quick else 200
+    ours = Editor(INSTANT, _server_env(OPENAGENT_COMPLETION__DEBOUNCE_MS="0", BENCH_TEXT="value\n"))
+    bare = Editor(BARE, _server_env())
+    await ours.start()
+    await bare.start()
+    text = "def compute(items):\n    total = \n"
+    uri = "file:///bench/overhead.py"
+    for editor in (ours, bare):
+        editor.open(uri, text)
+    col = len("    total = ")
+    times: dict[str, list[float]] = {"ours": [], "bare": []}
+    empty = 0
+    for i in range(reps + 20):
+        # A keystroke that does not match the last suggestion: the full pipeline runs every time.
+        for name, editor in (("ours", ours), ("bare", bare)):
+            editor.change(uri, (1, col + i), (1, col + i), "z")
+            suggestion, ms = await editor.inline(uri, 1, col + i + 1)
+            empty += name == "ours" and not suggestion
+            if i >= 20:
+                times[name].append(ms)
+    counters = await ours.counters()
+    await ours.stop()
+    await bare.stop()
+    o, b = median(times["ours"]), median(times["bare"])
+    return {
+        "ours_inline_roundtrip_ms_median": o, "bare_roundtrip_ms_median": b, "ratio": ratio(o, b),
+        "ratio_target": 1.2, "ours_p95_ms": pct(times["ours"], 95), "bare_p95_ms": pct(times["bare"], 95),
+        "model_calls": counters.get("model_calls"), "empty_answers": empty, "repetitions": reps,
+        "note": "didChange + inlineCompletion, interleaved between the two servers; ours runs the real "
+                "pipeline (documents, context, prompt, worker thread, post-processing) with an instant backend",
+    }
+
+
+# ------------------------------------------------------------------------------------- typing_burst
+async def _burst(editor: Editor, index: int, keystrokes: int, gap_s: float) -> dict[str, Any]:
+    uri = f"file:///bench/burst{index}.py"
+    text = "def checkout(cart):\n    total = \n"
+    editor.open(uri, text)
+    col = len("    total = ")
+    before = await editor.counters()
+    pending: list[asyncio.Future[Any]] = []
+    typed = "subtotal_with_taxes_"
+    last_sent = 0.0
+    for k in range(keystrokes):
+        editor.change(uri, (1, col + k), (1, col + k), typed[k % len(typed)])
+        last_sent = time.perf_counter()
+        pending.append(editor.inline_future(uri, 1, col + k + 1))
+        if k < keystrokes - 1:
+            await asyncio.sleep(gap_s)
+    final = await pending[-1]
+    final_ms = (time.perf_counter() - last_sent) * 1000
+    await asyncio.gather(*pending, return_exceptions=True)
+    await asyncio.sleep(0.05)
+    after = await editor.counters()
+    return {"model_calls": after["model_calls"] - before["model_calls"],
+            "final_latency_ms": final_ms, "final_text": _text_of(final),
+            "superseded": after["superseded"] - before["superseded"]}
+
+
+async def bench_typing_burst() -> dict[str, Any]:
+    from openagent_lsp.config import CompletionSettings
+
+    default = CompletionSettings().debounce_ms
+    reps = 1 if OPTS.quick else 3
+    values = [default] + [d for d in ((0, 150, 250) if OPTS.quick else (0, 75, 150, 250)) if d != default]
+    out: dict[str, Any] = {"keystrokes": 20, "gap_ms": 40, "backend_ms": 150, "default_debounce_ms": default,
+                           "targets": {"backend_calls_max": 2}}
+    per: dict[str, Any] = {}
+    for debounce in values:
+        editor = Editor(INSTANT, _server_env(BENCH_BACKEND="slow", BENCH_DELAY_MS="150",
+                                             BENCH_TEXT="round(price * quantity, 2)\n"))
+        await editor.start({"completion": {"debounceMs": debounce}})
+        runs = [await _burst(editor, i, 20, 0.040) for i in range(reps)]
+        await editor.stop()
+        per[str(debounce)] = {
+            "backend_calls_median": median([r["model_calls"] for r in runs]),
+            "final_latency_ms_median": median([r["final_latency_ms"] for r in runs]),
+            "final_suggestion_shown": all(r["final_text"] for r in runs),
+            "runs": [{k: v for k, v in r.items() if k != "final_text"} for r in runs],
+        }
+        log(f"  debounce {debounce} ms: {per[str(debounce)]['backend_calls_median']} calls, "
+            f"{per[str(debounce)]['final_latency_ms_median']} ms")
+    out["by_debounce_ms"] = per
+    out["default"] = per[str(default)]
+    out["note"] = ("each keystroke = didChange + automatic inlineCompletion (no client-side cancel); "
+                   "the backend sleeps 150 ms checking the CancelToken; final latency = last keystroke -> "
+                   "its suggestion. Debounce 0 starts (and cancels) a generation per keystroke; longer "
+                   "debounces add their delay to the final latency.")
+    return out
+
+
+# -------------------------------------------------------------------------------------------- cache
+async def _in_process_cache(reps: int) -> dict[str, Any]:
+    from instant_server import InstantLLM
+
+    from openagent_lsp.completion.pipeline import CompletionEngine
+    from openagent_lsp.config import CompletionSettings
+    from openagent_lsp.context.documents import DocumentStore
+    from openagent_lsp.context.types import Position
+
+    store = DocumentStore()
+    uri = "file:///bench/cache.py"
+    text = Path(STDLIB / "textwrap.py").read_text() + "\ntotal = price * \nother = 1 + \n"
+    store.open(uri, "python", 1, text)
+    lines = text.split("\n")
+    a = Position(len(lines) - 3, len("total = price * "))
+    b = Position(len(lines) - 2, len("other = 1 + "))
+    llm = InstantLLM("quantity_on_hand + tax\n")
+    settings = CompletionSettings(debounce_ms=0)
+    engine = CompletionEngine(store, lambda: llm, lambda: settings)
+    miss: list[float] = []
+    for _ in range(5):
+        engine.lru = type(engine.lru)(256)
+        engine._docs.clear()
+        t0 = time.perf_counter()
+        await engine.complete(uri, a)
+        miss.append((time.perf_counter() - t0) * 1000)
+    repeat: list[float] = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        result = await engine.complete(uri, a)
+        repeat.append((time.perf_counter() - t0) * 1000)
+        assert result.text
+    await engine.complete(uri, b)
+    lru: list[float] = []
+    sources: set[str] = set()
+    for i in range(reps):
+        t0 = time.perf_counter()
+        result = await engine.complete(uri, a if i % 2 == 0 else b)
+        lru.append((time.perf_counter() - t0) * 1000)
+        sources.add(result.source)
+    return {"document_chars": len(text), "miss_instant_backend_ms_median": median(miss),
+            "repeat_hit_ms_median": median(repeat), "lru_hit_ms_median": median(lru),
+            "lru_sources": sorted(sources), "model_calls": llm.calls}
+
+
+async def bench_cache() -> dict[str, Any]:
+    reps = 40 if OPTS.quick else 150
+    suggestion = "quantity_on_hand + tax"
+    editor = Editor(INSTANT, _server_env(OPENAGENT_COMPLETION__DEBOUNCE_MS="0", BENCH_BACKEND="slow",
+                                         BENCH_DELAY_MS="150", BENCH_TEXT=suggestion + "\n"))
+    await editor.start()
+    uri = "file:///bench/cache.py"
+    text = "total = price * \nother = 1 + \n"
+    editor.open(uri, text)
+    a, b = (0, len("total = price * ")), (1, len("other = 1 + "))
+    _, miss_ms = await editor.inline(uri, *a)
+    repeat = [(await editor.inline(uri, *a))[1] for _ in range(reps)]
+    _, _miss_b = await editor.inline(uri, *b)
+    lru = [(await editor.inline(uri, *(a if i % 2 == 0 else b)))[1] for i in range(reps)]
+    hit_counters = await editor.counters()
+    # Typing as suggested: type the suggestion char by char (all but its last char), asking each time.
+    uri2 = "file:///bench/typed.py"
+    editor.open(uri2, text)
+    before = await editor.counters()
+    shown, _ = await editor.inline(uri2, *a)
+    typed_ok = True
+    typed_ms: list[float] = []
+    for k, ch in enumerate(shown[:-1]):
+        editor.change(uri2, (0, a[1] + k), (0, a[1] + k), ch)
+        rest, ms = await editor.inline(uri2, 0, a[1] + k + 1)
+        typed_ms.append(ms)
+        typed_ok &= rest == shown[k + 1:]
+    after = await editor.counters()
+    await editor.stop()
+    in_process = await _in_process_cache(reps * 2)
+    return {
+        "roundtrip_miss_ms": round(miss_ms, 3), "roundtrip_repeat_hit_ms_median": median(repeat),
+        "roundtrip_lru_hit_ms_median": median(lru), "roundtrip_hit_p95_ms": pct(repeat + lru, 95),
+        "hits_model_calls": hit_counters["model_calls"], "hits_counted": hit_counters["cache_hits"],
+        "in_process": in_process, "server_side_hit_target_ms": 2,
+        "typing_as_suggested": {
+            "suggestion_chars": len(shown), "requests": len(shown) - 1,
+            "extra_model_calls": after["model_calls"] - before["model_calls"] - 1,
+            "typed_hits": after["typed_hits"] - before["typed_hits"], "every_answer_was_the_trimmed_rest": typed_ok,
+            "roundtrip_ms_median": median(typed_ms), "target_extra_model_calls": 0,
+        },
+        "note": "backend takes 150 ms, so a hit is visible as the absence of that cost; 'repeat' = the same "
+                "request again (served from the shown suggestion), 'lru' = alternating two positions",
+    }
+
+
+# ------------------------------------------------------------------------------------------- models
+_LLMS: dict[str, Any] = {}
+_TMP = Path(tempfile.mkdtemp(prefix="openagent-bench-"))
+
+
+def tiny_model_dir() -> Path:
+    folder = _TMP / "tiny-model"
+    if not (folder / "config.json").exists():
+        from tests.support.tiny_model import build_tiny_model
+
+        build_tiny_model(folder)
+    return folder
+
+
+def get_llm(precision: str = "fp32", model: str | None = None) -> Any:
+    """Load (once) ``model`` ("embedded" or "tiny") at ``precision``; other precisions are freed first."""
+    from openagent_lsp.llm.hf import TransformersLLM
+
+    model = model or OPTS.model
+    key = f"{model}:{precision}"
+    if key not in _LLMS:
+        for other in [k for k in _LLMS if k.split(":")[0] == model and k != key and k.split(":")[1] != "fp32"]:
+            del _LLMS[other]
+        gc.collect()
+        ref = str(tiny_model_dir()) if model == "tiny" else "embedded"
+        log(f"  loading {model} at {precision}")
+        llm = TransformersLLM(ref, device="cpu", precision=precision)
+        llm.load()
+        _LLMS[key] = llm
+    return _LLMS[key]
+
+
+def realistic_source() -> tuple[str, int]:
+    """A real stdlib file and a cursor inside a function body far enough down for a ~700-token prompt."""
+    text = (STDLIB / "argparse.py").read_text()
+    anchor = text.index("    def _get_values(self, action, arg_strings):")
+    line_start = text.index("\n", text.index("\n", anchor) + 1) + 1  # the first body line
+    body = text[line_start:]
+    indent = len(body) - len(body.lstrip(" "))
+    return text, line_start + indent
+
+
+def _prompt_for(llm: Any, text: str, offset: int, budget: int = 768) -> Any:
+    from openagent_lsp.completion.prompt import build_prompt
+
+    line_end = text.find("\n", offset)
+    return build_prompt(text[:offset], text[line_end:], header="", fim=llm.fim_format, count=llm.count_tokens,
+                        prefix_budget=budget, suffix_budget=192)
+
+
+def _generate(llm: Any, prompt: str, key: str | None, max_new: int, lookup: str | None = None) -> tuple[str, Any]:
+    from openagent_lsp.llm.base import GenerationRequest
+
+    out = llm.generate(GenerationRequest(prompt=prompt, max_new_tokens=max_new, cache_key=key, lookup_source=lookup))
+    return out, llm.last_stats
+
+
+def _warm_vs_cold_for(llm: Any, reps: int) -> dict[str, Any]:
+    text, offset = realistic_source()
+    max_new = 8
+    cold_prefill, cold_total, prompt_tokens = [], [], []
+    for _ in range(reps + 1):
+        prompt = _prompt_for(llm, text, offset)
+        _, stats = _generate(llm, prompt.text, f"cold-{uuid.uuid4().hex}", max_new)
+        cold_prefill.append(stats.prefill_ms)
+        cold_total.append(stats.total_ms)
+        prompt_tokens.append(stats.prompt_tokens)
+    cold_prefill, cold_total = cold_prefill[1:], cold_total[1:]
+    key = f"warm-{uuid.uuid4().hex}"
+    _generate(llm, _prompt_for(llm, text, offset).text, key, max_new)  # the previous request of this document
+    warm_prefill, warm_total, reused, new_fed = [], [], [], []
+    cursor = offset
+    for step in range(reps * 2):
+        # Each warm request = the previous prompt + 1..5 typed characters (as while typing).
+        cursor += 1 + step % 5
+        prompt = _prompt_for(llm, text, cursor)
+        _, stats = _generate(llm, prompt.text, key, max_new)
+        warm_prefill.append(stats.prefill_ms)
+        warm_total.append(stats.total_ms)
+        reused.append(stats.reused_tokens)
+        new_fed.append(stats.prompt_tokens - stats.reused_tokens)
+    cp, wp = median(cold_prefill), median(warm_prefill)
+    ct, wt = median(cold_total), median(warm_total)
+    return {
+        "precision": llm.info.precision, "prompt_tokens_median": median(prompt_tokens), "max_new_tokens": max_new,
+        "cold_prefill_ms_median": cp, "warm_prefill_ms_median": wp, "ttft_ratio": ratio(cp, wp),
+        "cold_total_ms_median": ct, "warm_total_ms_median": wt, "total_ratio": ratio(ct, wt),
+        "warm_reused_tokens_median": median(reused), "warm_new_prompt_tokens_median": median(new_fed),
+        "warm_new_prompt_tokens_each": new_fed, "ratio_target": 3.0,
+    }
+
+
+async def bench_warm_vs_cold() -> dict[str, Any]:
+    reps = 2 if OPTS.quick else 3
+    out: dict[str, Any] = {"tiny": _warm_vs_cold_for(get_llm("fp32", "tiny"), reps)}
+    if not OPTS.quick:
+        out["embedded"] = _warm_vs_cold_for(get_llm("int8"), reps)
+        out["embedded_fp32"] = _warm_vs_cold_for(get_llm("fp32"), 1)
+    out["note"] = ("prompt = build_prompt over argparse.py (prefix budget 768 tokens) with the cursor in a "
+                   "function body; cold = fresh cache key, warm = same document key with the cursor <= 5 "
+                   "characters further; ttft = prefill time (time to the first token)")
+    return out
+
+
+# ------------------------------------------------------------------------------------ prompt_lookup
+def _decode_tps(stats: Any) -> float:
+    decode_ms = stats.total_ms - stats.prefill_ms
+    return round(stats.new_tokens / (decode_ms / 1000), 2) if decode_ms > 0 else float("nan")
+
+
+def _lookup_case(llm: Any, prompt: str, max_new: int, reps: int) -> dict[str, Any]:
+    plain_tps, lookup_tps, accepted, drafted = [], [], [], []
+    texts_plain, texts_lookup = set(), set()
+    for _ in range(reps):
+        out, stats = _generate(llm, prompt, None, max_new)
+        texts_plain.add(out)
+        plain_tps.append(_decode_tps(stats))
+        out, stats = _generate(llm, prompt, None, max_new, lookup=prompt)
+        texts_lookup.add(out)
+        lookup_tps.append(_decode_tps(stats))
+        accepted.append(stats.accepted_draft_tokens)
+        drafted.append(stats.drafted_tokens)
+    p, lk = median(plain_tps), median(lookup_tps)
+    return {"plain_tok_s": p, "lookup_tok_s": lk, "speedup": ratio(lk, p),
+            "identical": texts_plain == texts_lookup and len(texts_plain) == 1,
+            "new_tokens": stats.new_tokens, "drafted_tokens": median(drafted),
+            "accepted_draft_tokens": median(accepted)}
+
+
+async def bench_prompt_lookup() -> dict[str, Any]:
+    llm = get_llm("fp32")
+    reps = 1 if OPTS.quick else 2
+    text = (STDLIB / "textwrap.py").read_text()
+    start = text.index("def dedent(text):")
+    end = text.index("\ndef ", start + 10)
+    function = text[start:end].rstrip() + "\n"
+    # Copy-heavy: the function is being written a second time (a copy to adapt), two lines in.
+    head = "".join(function.splitlines(keepends=True)[:2])
+    copy_prompt = text[max(0, start - 1500):start] + function + "\n\n" + head.replace("dedent", "dedent_lines")
+    # Ordinary: a cursor in a body with no earlier repetition to copy from.
+    ordinary, offset = realistic_source()
+    ordinary_prompt = _prompt_for(llm, ordinary, offset).text
+    return {
+        "precision": llm.info.precision, "max_new_tokens": 64,
+        "copy_heavy": _lookup_case(llm, copy_prompt, 64, reps),
+        "ordinary": _lookup_case(llm, ordinary_prompt, 64, reps),
+        "note": "decode tokens/s (prefill excluded), greedy, no KV reuse; 'identical' compares the texts",
+    }
+
+
+# ---------------------------------------------------------------------------------------- precision
+def _prefill_ms(llm: Any, ids: list[int]) -> float:
+    from openagent_lsp.llm.base import GenerationRequest
+
+    for _ in llm.stream_ids(ids, GenerationRequest(max_new_tokens=1)):
+        pass
+    return round(llm.last_stats.prefill_ms, 1)
+
+
+async def bench_precision() -> dict[str, Any]:
+    precisions = ["fp32", "int8"] if OPTS.quick else ["fp32", "bf16", "int8"]
+    sizes = [256, 1024] if OPTS.quick else [256, 1024, 2048]
+    corpus = "\n".join((STDLIB / name).read_text() for name in ("argparse.py", "textwrap.py"))
+    prompt = "import os\n\n\ndef list_python_files(root):\n    \"\"\"Return the .py files under root.\"\"\"\n"
+    out: dict[str, Any] = {"decode_prompt": "def list_python_files(root) docstring", "new_tokens": 32}
+    for precision in precisions:
+        llm = get_llm(precision)
+        tps = []
+        for _ in range(1 if OPTS.quick else 2):
+            _, stats = _generate(llm, prompt, None, 32)
+            tps.append(_decode_tps(stats))
+        entry: dict[str, Any] = {"decode_tok_s_median": median(tps), "new_tokens": stats.new_tokens,
+                                 "load_s": round(llm.info.load_seconds, 2)}
+        if precision in ("fp32", "int8"):
+            ids = llm.encode(corpus)
+            _prefill_ms(llm, ids[:64])  # warm-up: first-call allocations
+            entry["cold_prefill_ms"] = {str(n): _prefill_ms(llm, ids[:n]) for n in sizes}
+        out[precision] = entry
+        log(f"  {precision}: {entry}")
+    if "fp32" in out and "int8" in out:
+        out["int8_decode_speedup_vs_fp32"] = ratio(out["int8"]["decode_tok_s_median"],
+                                                   out["fp32"]["decode_tok_s_median"])
+    if "bf16" in out:
+        out["bf16_decode_speedup_vs_fp32"] = ratio(out["bf16"]["decode_tok_s_median"],
+                                                   out["fp32"]["decode_tok_s_median"])
+    return out
+
+
+# --------------------------------------------------------------------------------- first_suggestion
+def _body_positions(text: str) -> list[tuple[int, int, str]]:
+    """(line, column, original line) for lines inside function bodies, cursor mid-statement."""
+    lines = text.split("\n")
+    out = []
+    in_def = False
+    for n, line in enumerate(lines):
+        if line.startswith("def ") or line.startswith("    def "):
+            in_def = True
+            continue
+        if line and not line.startswith(" "):
+            in_def = False
+        stripped = line.strip()
+        if in_def and stripped and not stripped.startswith(("#", '"""')):
+            indent = len(line) - len(line.lstrip())
+            out.append((n, indent + min(len(stripped) // 2, 10), line))
+    return out
+
+
+async def bench_first_suggestion() -> dict[str, Any]:
+    workspace = _TMP / "sample_project"
+    shutil.rmtree(workspace, ignore_errors=True)
+    shutil.copytree(ROOT / "demo" / "sample_project", workspace)
+    path = workspace / "inventory.py"
+    text = path.read_text()
+    model = str(tiny_model_dir()) if OPTS.model == "tiny" else "embedded"
+    editor = Editor(OURS, _server_env(OPENAGENT_MODEL=model, OPENAGENT_PRELOAD_MODEL="true"), cwd=workspace)
+    await editor.start({"completion": {"debounceMs": 0}})
+    t0 = time.perf_counter()
+    status = await editor.wait_ready(600)
+    load_s = time.perf_counter() - t0
+    uri = path.as_uri()
+    editor.open(uri, text)
+    positions = _body_positions(text)
+    # Warm-up (cold KV cache), not measured.
+    line, col, original = positions[0]
+    editor.change(uri, (line, col), (line, len(original)), "")
+    await editor.inline(uri, line, col)
+    editor.change(uri, (line, col), (line, col), original[col:])
+    all_ms: list[float] = []
+    model_ms: list[float] = []
+    other_ms: list[float] = []
+    shown = 0
+    for line, col, original in positions:
+        editor.change(uri, (line, col), (line, len(original)), "")  # hide the rest of the line
+        cursor = col
+        for step in range(2):
+            if step:  # type a few of the real characters between requests
+                for ch in original[cursor:cursor + 3]:
+                    editor.change(uri, (line, cursor), (line, cursor), ch)
+                    cursor += 1
+            before = (await editor.counters())["model_calls"]
+            suggestion, ms = await editor.inline(uri, line, cursor)
+            after = (await editor.counters())["model_calls"]
+            all_ms.append(ms)
+            (model_ms if after > before else other_ms).append(ms)
+            shown += bool(suggestion)
+        editor.change(uri, (line, cursor), (line, cursor), original[cursor:])  # restore the line
+    final = await editor.status()
+    await editor.stop()
+    return {
+        "model": model if OPTS.model == "tiny" else "embedded", "precision": _get(status, "model", "precision"),
+        "model_load_s": round(load_s, 2), "requests": len(all_ms), "non_empty": shown,
+        "p50_ms": pct(all_ms, 50), "p95_ms": pct(all_ms, 95),
+        "model_served": {"count": len(model_ms), "p50_ms": pct(model_ms, 50), "p95_ms": pct(model_ms, 95)},
+        "cache_or_typed_served": {"count": len(other_ms), "p50_ms": pct(other_ms, 50)},
+        "last_generation": _plain(_get(final, "lastGeneration")),
+        "note": "debounce 0 (the default debounce adds its delay on top); positions mid-statement in function "
+                "bodies of demo/sample_project/inventory.py with the rest of the line hidden, then 3 typed "
+                "characters and another request",
+    }
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if hasattr(obj, "_asdict"):
+        return {k: _plain(v) for k, v in obj._asdict().items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+# ----------------------------------------------------------------------------------- parse / policy
+async def bench_parse() -> dict[str, Any]:
+    import parse_bench
+
+    return dict(parse_bench.run(repetitions=20 if OPTS.quick else 50))
+
+
+async def bench_policy() -> dict[str, Any]:
+    if not (HERE / "policy_bench.py").exists():
+        return {"skipped": "benchmarks/policy_bench.py is not present"}
+    module = importlib.import_module("policy_bench")
+    return dict(module.run(rounds=2) if OPTS.quick else module.run())
+
+
+SECTIONS: dict[str, Callable[[], Any]] = {
+    "startup": bench_startup,
+    "lsp_overhead": bench_lsp_overhead,
+    "typing_burst": bench_typing_burst,
+    "cache": bench_cache,
+    "warm_vs_cold": bench_warm_vs_cold,
+    "prompt_lookup": bench_prompt_lookup,
+    "precision": bench_precision,
+    "first_suggestion": bench_first_suggestion,
+    "parse": bench_parse,
+    "policy": bench_policy,
+}
+
+
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="", help="comma-separated sections: " + ",".join(SECTIONS))
+    parser.add_argument("--quick", action="store_true", help="tiny test model only, fewer repetitions")
+    args = parser.parse_args(argv)
+    OPTS.quick = args.quick
+    OPTS.model = "tiny" if args.quick else "embedded"
+    names = [n.strip() for n in args.only.split(",") if n.strip()] or list(SECTIONS)
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(unknown)}")
+    report: dict[str, Any] = {
+        "meta": {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+                 "loadavg_start": os.getloadavg(), "quick": OPTS.quick, "model": OPTS.model,
+                 "section_seconds": {}},
+    }
+    started = time.perf_counter()
+    for name in names:
+        log(f"{name} ...")
+        t0 = time.perf_counter()
+        try:
+            report[name] = await SECTIONS[name]()
+        except Exception as exc:
+            log(f"{name} failed: {exc!r}")
+            report[name] = {"error": repr(exc)}
+        report["meta"]["section_seconds"][name] = round(time.perf_counter() - t0, 1)
+        log(f"{name} done in {report['meta']['section_seconds'][name]} s")
+    report["meta"]["total_seconds"] = round(time.perf_counter() - started, 1)
+    report["meta"]["loadavg_end"] = os.getloadavg()
+    shutil.rmtree(_TMP, ignore_errors=True)
+    print(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
