@@ -254,6 +254,7 @@ class _Generation:
                 return
             if isinstance(value, BaseException):
                 fut.set_exception(value)
+                fut.exception()  # mark retrieved: a cancelled request no longer awaits it
             else:
                 fut.set_result(value)
         loop.call_soon_threadsafe(setter)

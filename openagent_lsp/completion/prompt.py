@@ -30,6 +30,12 @@ def split_trailing_indent(prefix: str) -> tuple[str, str]:
     return stripped, prefix[len(stripped):]
 
 
+# The prefix window starts on a multiple of this many lines from the top of the file: while the user
+# types, the window's start (and so the model's KV cache) stays put instead of moving one line at a
+# time, which would make every request a cold prefill.
+WINDOW_STEP_LINES = 16
+
+
 def fit_prefix(prefix: str, budget: int, count: Callable[[str], int]) -> str:
     if count(prefix) <= budget:
         return prefix
@@ -42,7 +48,10 @@ def fit_prefix(prefix: str, budget: int, count: Callable[[str], int]) -> str:
             lo = mid
         else:
             hi = mid - 1
-    kept = "".join(lines[len(lines) - lo:]) if lo else ""
+    start = len(lines) - lo
+    start = -(-start // WINDOW_STEP_LINES) * WINDOW_STEP_LINES  # round up: still fits, stable start
+    start = min(start, len(lines) - 1) if lo else start
+    kept = "".join(lines[start:]) if lo else ""
     if not kept:  # one huge line: keep its tail by characters
         kept = prefix[-budget * 3:]
     return kept

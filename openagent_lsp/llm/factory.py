@@ -46,4 +46,5 @@ def get_llm(name: str, settings: Settings | None = None) -> Any:
         precision=settings.precision,
         load_in_4bit=settings.load_in_4bit,
         cache_dir=settings.model_cache_dir or None,
+        cpu_threads=settings.cpu_threads,
     )

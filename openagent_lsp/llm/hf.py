@@ -9,6 +9,7 @@ completions overtake chat on the one model.
 from __future__ import annotations
 
 import inspect
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -47,6 +48,7 @@ class LoadInfo:
     converted: bool = False
     source: str = ""
     parameters: int = 0
+    threads: int = 0
 
 
 @dataclass
@@ -71,7 +73,9 @@ class TransformersLLM:
         load_in_4bit: bool = False,
         cache_dir: str | Path | None = None,
         max_cached_prompts: int = 6,
+        cpu_threads: int = 0,
     ) -> None:
+        self._cpu_threads = cpu_threads
         self.name = model_ref
         self.model_ref = model_ref
         self._device_pref = device
@@ -130,6 +134,8 @@ class TransformersLLM:
                 raise
             except (OSError, ValueError) as exc:
                 raise ModelLoadError(_explain_load_failure(self.model_ref, exc)) from exc
+            if choice.device == "cpu":
+                torch.set_num_threads(self._cpu_threads or max(1, _usable_cpus() - 1))
             if choice.precision == "int8":
                 if progress:
                     progress("quantizing Linear layers to int8", 85)
@@ -150,6 +156,7 @@ class TransformersLLM:
                 converted=isinstance(resolved, ResolvedModel) and resolved.converted_now,
                 source=resolved.description if isinstance(resolved, ResolvedModel) else str(resolved),
                 parameters=sum(p.numel() for p in model.parameters()),
+                threads=torch.get_num_threads() if choice.device == "cpu" else 0,
             )
             if progress:
                 progress("model ready", 100)
@@ -371,6 +378,14 @@ class TransformersLLM:
     def _require_loaded(self) -> None:
         if self.model is None:
             raise ModelLoadError("the model is not loaded yet")
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (a container's limit, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _eos_ids(tokenizer: Any, model: Any) -> set[int]:

@@ -29,6 +29,7 @@ class ModelStatus:
     precision: str | None = None
     precision_reason: str | None = None
     fim: bool | None = None
+    threads: int | None = None
     progress_message: str | None = None
     progress_percent: int | None = None
 
@@ -129,6 +130,7 @@ class ModelManager:
         info = getattr(self._llm, "info", None)
         if info is not None:
             status.device, status.precision, status.precision_reason = info.device, info.precision, info.reason
+            status.threads = info.threads or None
         if self._llm is not None:
             status.fim = self._llm.fim_format is not None
         return status

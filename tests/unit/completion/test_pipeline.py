@@ -304,3 +304,17 @@ def test_token_healing() -> None:
     # Mid-line (after ``x = ``) a leading space that is not the healed text is the model's to keep.
     assert heal_completion(" 1", " ", False) == "1"
     assert heal_completion("\t1", " ", False) == "\t1"
+
+
+def test_prefix_window_start_is_stable_while_typing() -> None:
+    from openagent_lsp.completion.prompt import fit_prefix
+
+    def count(text: str) -> int:
+        return len(text) // 4
+
+    text = "".join(f"value_{i} = compute({i})\n" for i in range(400))
+    windows = [fit_prefix(text + "x" * n, 512, count) for n in range(0, 40, 4)]
+    starts = {w.split("\n", 1)[0] for w in windows}
+    assert len(starts) == 1  # typing at the end did not move the start of the window
+    assert all(count(w) <= 512 for w in windows)
+    assert all(w.endswith("x" * n) for w, n in zip(windows, range(0, 40, 4), strict=True))
