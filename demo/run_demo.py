@@ -192,7 +192,7 @@ async def main() -> int:
     text, elapsed = await editor.inline(uri, body_line, 4)
     say(f"   suggestion ({elapsed * 1000:.0f} ms):")
     show_block(text)
-    text2, elapsed2 = await editor.inline(uri, body_line, 4)
+    _again, elapsed2 = await editor.inline(uri, body_line, 4)
     say(f"   same position again: {elapsed2 * 1000:.1f} ms (served from the completion cache)")
 
     from demo_session import run_agent_parts  # code actions, chat, approval (needs the agent features)

@@ -183,8 +183,9 @@ class TransformersLLM:
         self._require_loaded()
         ids: list[int] = self.tokenizer(text, add_special_tokens=False)["input_ids"]
         bos = self.tokenizer.bos_token_id
-        # Models trained with BOS (Gemma, Llama) degrade badly without it.
-        if bos is not None and getattr(self.tokenizer, "add_bos_token", True) and (not ids or ids[0] != bos):
+        # Models trained with BOS (Gemma, Llama) produce garbage without it, and the tokenizer converted
+        # from Gemma's GGUF says add_bos_token=False: trust the presence of a BOS token instead.
+        if bos is not None and (not ids or ids[0] != bos):
             ids = [bos, *ids]
         return ids
 
