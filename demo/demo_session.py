@@ -47,7 +47,7 @@ async def run_agent_parts(editor: Any, uri: str, workspace: Path, lines: list[st
     print(f"\n   [conversation {conversation_id}, first delta after {_field(result, 'firstDeltaMs')} ms]", flush=True)
 
     print("\n== a command that needs approval: /run python3 -c ... (interpreter one-liners always ask)", flush=True)
-    command = '/run python3 -c "import inventory; print(inventory.total_value([inventory.Item(\'a\', 2.0, 3)]))"'
+    command = '/run python3 -c "import pricing; print(pricing.with_tax(100.0))"'
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="openagent.chat", arguments=[{"message": command, "conversationId": conversation_id}]))
     print(f"\n   command finished: ok={_field(result, 'ok')}", flush=True)
