@@ -52,12 +52,19 @@ class LiveText:
 
 @dataclass
 class ShownSuggestion:
-    """What the editor was last shown for a document: the context it was made for, and its text."""
+    """What the editor was last shown for a document: the context it was made for, the text shown,
+    and the generation behind it (which may still be adding lines)."""
 
     prefix: str
     suffix: str
+    shown: str
     live: LiveText
     created: float = field(default_factory=time.monotonic)
+
+    def full_text(self) -> str:
+        """The shown text, extended by what the background generation added since, if it agrees."""
+        live = self.live.text
+        return live if live.startswith(self.shown) else self.shown
 
     def continuation(self, prefix: str, suffix: str) -> str | None:
         """The rest of the suggestion when ``prefix`` = shown prefix + typed text that matches it.
@@ -66,10 +73,36 @@ class ShownSuggestion:
         if suffix != self.suffix or not prefix.startswith(self.prefix):
             return None
         typed = prefix[len(self.prefix):]
-        text = self.live.text
+        text = self.full_text()
         if not text.startswith(typed):
             return None
         return text[len(typed):]
+
+    def advance(self, prefix: str, rest: str) -> None:
+        """The user typed up to ``prefix`` and was shown ``rest``: keep following the live text."""
+        typed = len(prefix) - len(self.prefix)
+        base = self.live
+        self.live = _OffsetLiveText(base, typed) if base.text.startswith(self.shown) else LiveText(rest, done=True)
+        self.prefix, self.shown = prefix, rest
+
+
+class _OffsetLiveText(LiveText):
+    """A view of a growing text without its first ``skip`` characters (the part the user typed)."""
+
+    def __init__(self, base: LiveText, skip: int) -> None:
+        super().__init__()
+        self._base, self._skip = base, skip
+
+    @property
+    def text(self) -> str:
+        return self._base.text[self._skip:]
+
+    @property
+    def done(self) -> bool:
+        return self._base.done
+
+    def wait(self, timeout: float) -> bool:
+        return self._base.wait(timeout)
 
 
 class CompletionLRU:

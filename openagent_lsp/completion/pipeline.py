@@ -125,7 +125,7 @@ class CompletionEngine:
                     rest = shown.continuation(prefix, suffix) or ""
                 if rest.strip():
                     self.counters.typed_hits += 1
-                    shown.prefix, shown.live = prefix, _trimmed_live(shown.live, prefix, shown.prefix)
+                    shown.advance(prefix, rest)
                     return result(rest, "typed", "\n" in rest)
             # The user did something else: stop the background work for the old suggestion.
             state.shown = None
@@ -137,7 +137,7 @@ class CompletionEngine:
         cached = self.lru.get(lru_key)
         if cached is not None:
             self.counters.cache_hits += 1
-            state.shown = ShownSuggestion(prefix, suffix, LiveText(cached, done=True))
+            state.shown = ShownSuggestion(prefix, suffix, cached, LiveText(cached, done=True))
             return result(cached, "cache", "\n" in cached)
 
         # 3. Supersede older work for this document, then debounce.
@@ -187,7 +187,7 @@ class CompletionEngine:
         if state.seq != my_seq:
             self.counters.superseded += 1
             return result("", "superseded")
-        state.shown = ShownSuggestion(prefix, suffix, job.live)
+        state.shown = ShownSuggestion(prefix, suffix, text_out, job.live)
         if job.live.done and text_out:
             self.lru.put(lru_key, job.live.text)
         else:
@@ -206,29 +206,6 @@ class CompletionEngine:
         if state and state.cancel:
             state.cancel.cancel("document closed")
         self.lru.forget_document(uri)
-
-
-def _trimmed_live(live: LiveText, new_prefix: str, old_prefix: str) -> LiveText:
-    """A view of ``live`` without the part the user has typed since (kept in sync while it grows)."""
-    typed = len(new_prefix) - len(old_prefix)
-    return _OffsetLiveText(live, typed)
-
-
-class _OffsetLiveText(LiveText):
-    def __init__(self, base: LiveText, skip: int) -> None:
-        super().__init__()
-        self._base, self._skip = base, skip
-
-    @property
-    def text(self) -> str:
-        return self._base.text[self._skip:]
-
-    @property
-    def done(self) -> bool:
-        return self._base.done
-
-    def wait(self, timeout: float) -> bool:
-        return self._base.wait(timeout)
 
 
 def _settings_key(settings: CompletionSettings) -> str:

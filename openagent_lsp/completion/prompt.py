@@ -97,7 +97,13 @@ def build_prompt(
 
 
 def heal_completion(completion: str, healed: str, prefix_ends_line: bool) -> str:
-    """Remove from the completion the indentation the user already typed (it was cut from the prompt)."""
+    """Remove from the completion the indentation the user already typed (it was cut from the prompt).
+
+    On a blank line, a completion that starts with a line break would put the ghost text on the next
+    line: the break is dropped and the first line re-indented to where the cursor already is.
+    """
+    if prefix_ends_line and completion.startswith(("\n", "\r\n")) and completion.strip():
+        completion = completion.lstrip("\r\n")
     if not healed:
         return completion
     if completion.startswith(healed):

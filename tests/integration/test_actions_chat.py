@@ -211,13 +211,18 @@ async def test_unanswered_prompt_times_out_as_no(make_session: Any) -> None:
     s = await make_session(OPENAGENT_CHAT__APPROVAL_TIMEOUT_S="1")
     marker = s.root / "late.txt"
 
+    release = asyncio.Event()
+
     async def never(_p: Any) -> Any:
-        await asyncio.sleep(3)  # answers long after the server gave up (1 s); the late answer is ignored
+        await release.wait()  # the user looks away; answered only after the server gave up
 
     s.answer = never
     result = _to_dict(await asyncio.wait_for(execute(
         s, "openagent.chat", {"message": f"/run python3 -c \"open('{marker.name}', 'w')\""}), 20))
     assert result["ok"] is False and not marker.exists()
+    release.set()  # the late answer is ignored by the server
+    await asyncio.sleep(0.2)
+    assert not marker.exists()
 
 
 async def test_denied_command_never_prompts(session: Session) -> None:

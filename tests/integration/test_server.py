@@ -67,6 +67,7 @@ async def test_typing_as_suggested_needs_no_model_call(session: Session) -> None
     suggestion = first.items[0].insert_text
     assert isinstance(suggestion, str) and len(suggestion) >= 2
     typed = suggestion[:2]
+    assert "\n" not in typed  # on a blank line the suggestion starts where the cursor is
     session.client.text_document_did_change(types.DidChangeTextDocumentParams(
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
         content_changes=[types.TextDocumentContentChangePartial(

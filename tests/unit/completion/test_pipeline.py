@@ -318,3 +318,12 @@ def test_prefix_window_start_is_stable_while_typing() -> None:
     assert len(starts) == 1  # typing at the end did not move the start of the window
     assert all(count(w) <= 512 for w in windows)
     assert all(w.endswith("x" * n) for w, n in zip(windows, range(0, 40, 4), strict=True))
+
+
+def test_completion_starting_with_a_line_break_on_a_blank_line_starts_at_the_cursor() -> None:
+    from openagent_lsp.completion.prompt import heal_completion
+
+    assert heal_completion("\n    return x", "    ", prefix_ends_line=True) == "return x"
+    assert heal_completion("\nreturn x", "", prefix_ends_line=True) == "return x"
+    # Mid-line, a line break is the model's real answer (e.g. end the statement): keep it.
+    assert heal_completion("\n    y = 1", "", prefix_ends_line=False) == "\n    y = 1"
