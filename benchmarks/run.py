@@ -709,6 +709,47 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
+# ----------------------------------------------------------------------------------- code actions
+async def bench_code_actions() -> dict[str, Any]:
+    """Listing code actions: round trip through the real server, and the handler's own time in-process.
+
+    Target: no model call and < 5 ms server time (the model runs only when an action is picked)."""
+    reps = 50 if OPTS.quick else 200
+    source = (HERE.parent / "demo" / "sample_project" / "inventory.py").read_text()
+    uri = "file:///bench/inventory.py"
+    selection = types.Range(start=types.Position(line=14, character=0), end=types.Position(line=16, character=60))
+    params = types.CodeActionParams(text_document=types.TextDocumentIdentifier(uri=uri), range=selection,
+                                    context=types.CodeActionContext(diagnostics=[]))
+    editor = Editor(INSTANT, _server_env())
+    await editor.start()
+    editor.open(uri, source)
+    round_trip: list[float] = []
+    count = 0
+    for _ in range(reps):
+        started = time.perf_counter()
+        actions = await editor.client.text_document_code_action_async(params)
+        round_trip.append((time.perf_counter() - started) * 1000)
+        count = len(actions or [])
+    model_calls = (await editor.counters()).get("model_calls")
+    await editor.stop()
+
+    from openagent_lsp.server.app import create_server
+
+    server = create_server({})
+    server.documents.open(uri, "python", 1, source)
+    handler = server.protocol.fm.features[types.TEXT_DOCUMENT_CODE_ACTION]
+    handler(params)  # first call parses the document (tree-sitter), as didOpen + first request would
+    in_process: list[float] = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        handler(params)
+        in_process.append((time.perf_counter() - started) * 1000)
+    return {"actions_listed": count, "model_calls": model_calls,
+            "round_trip_ms_median": round(median(round_trip), 3),
+            "server_handler_ms_median": round(median(in_process), 3),
+            "server_handler_ms_p95": round(pct(in_process, 95), 3), "target_server_ms": 5, "repetitions": reps}
+
+
 # ----------------------------------------------------------------------------------- parse / policy
 async def bench_parse() -> dict[str, Any]:
     import parse_bench
@@ -732,6 +773,7 @@ SECTIONS: dict[str, Callable[[], Any]] = {
     "prompt_lookup": bench_prompt_lookup,
     "precision": bench_precision,
     "first_suggestion": bench_first_suggestion,
+    "code_actions": bench_code_actions,
     "parse": bench_parse,
     "policy": bench_policy,
 }
