@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from openagent_lsp.context.text import indent_width
+
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 _SCAN_WINDOW = 20_000
@@ -132,22 +134,10 @@ def _line_indent_at(text: str, pos: int) -> tuple[int, bool]:
     start = text.rfind("\n", 0, pos) + 1
     before = text[start:pos]
     line = text[start : text.find("\n", pos) if text.find("\n", pos) >= 0 else len(text)]
-    return _indent(line), not before.strip()
+    return indent_width(line), not before.strip()
 
 
 # ------------------------------------------------------------------------------------------ helpers
-def _indent(line: str) -> int:
-    width = 0
-    for ch in line:
-        if ch == " ":
-            width += 1
-        elif ch == "\t":
-            width += 4
-        else:
-            break
-    return width
-
-
 def _current_line(prefix: str) -> str:
     return prefix[prefix.rfind("\n") + 1 :]
 
@@ -378,15 +368,15 @@ def _indent_limit(
     followed by a dedent (the usual sign the model went on to write the next definition)."""
     current = _current_line(ctx.prefix)
     first = lines[0]
-    cur_indent = _indent(current + first) if current.strip() or first.strip() else _indent(current)
+    cur_indent = indent_width(current + first) if current.strip() or first.strip() else indent_width(current)
     whole_first = current + first
     opener = bool(current.strip()) and _opens_block(whole_first, family, base_depth == 0)
     if opener:
-        block_indent = _indent(whole_first) + 1
+        block_indent = indent_width(whole_first) + 1
     elif not current.strip():
         block_indent = cur_indent
     else:
-        block_indent = _indent(current)
+        block_indent = indent_width(current)
 
     # Depth at each line start, from the completion's own brackets.
     depth_at: dict[int, int] = {}
@@ -405,7 +395,7 @@ def _indent_limit(
             depth_at[line_idx] = stack_depth
             line_idx += 1
 
-    prev_indent = _indent(whole_first) if whole_first.strip() else cur_indent
+    prev_indent = indent_width(whole_first) if whole_first.strip() else cur_indent
     saw_blank = False
     first_blank: int | None = None
     for i in range(1, len(lines)):
@@ -420,7 +410,7 @@ def _indent_limit(
         ):
             saw_blank = False
             continue
-        ind = _indent(line)
+        ind = indent_width(line)
         closer = _CLOSER_LINE.match(line) is not None or (
             family in ("c", "go", "rust") and line.lstrip()[:1] in _CLOSERS
         )

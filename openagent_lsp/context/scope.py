@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from openagent_lsp.context.documents import Document, DocumentStore
 from openagent_lsp.context.languages import comment_prefix, path_from_uri
 from openagent_lsp.context.outline import document_symbols
+from openagent_lsp.context.text import indent_width
 from openagent_lsp.context.types import Position, Range
 
 if TYPE_CHECKING:
@@ -156,19 +157,6 @@ def _scope_name(node: Node, doc: Document) -> str:
     return "<anonymous>"
 
 
-def _indent_width(text: str) -> int:
-    """Width of the leading whitespace of ``text`` (a tab counts as four columns)."""
-    width = 0
-    for ch in text:
-        if ch == " ":
-            width += 1
-        elif ch == "\t":
-            width += 4
-        else:
-            break
-    return width
-
-
 def enclosing_scopes(doc: Document, offset: int) -> list[Scope]:
     """Definitions around ``offset``, innermost first.
 
@@ -188,7 +176,7 @@ def enclosing_scopes(doc: Document, offset: int) -> list[Scope]:
     cursor_indent: int | None = None
     lookup = offset
     if not before.strip():
-        cursor_indent = _indent_width(before)
+        cursor_indent = indent_width(before)
         stripped = text[:offset].rstrip()
         lookup = max(len(stripped) - 1, 0)
     point = doc.point_at(lookup)
@@ -219,7 +207,7 @@ def _contains(doc: Document, node: Node, cursor_byte: int, grammar: str, cursor_
         if cursor_indent is None:
             return False
         start = doc.offset_from_byte(node.start_byte)
-        header_indent = _indent_width(doc.text[doc.text.rfind("\n", 0, start) + 1 : start])
+        header_indent = indent_width(doc.text[doc.text.rfind("\n", 0, start) + 1 : start])
         return cursor_indent > header_indent
     if cursor_byte < node.end_byte:
         return True
