@@ -294,12 +294,11 @@ class _Generation:
             return False
         if mode == "on":
             return True
-        # auto: drafting is only lossless where batched and single-token forwards agree (not int8), and
-        # only pays when the cursor's line repeats a pattern already in the file.
+        # auto: measured with the embedded model in fp32 (make bench, prompt_lookup): 3.1x on a
+        # copy-heavy completion and 2.3x on an ordinary one, identical text. Under int8 it is neither
+        # lossless (activation scales depend on the batch) nor faster, so it stays off there.
         info = getattr(self.llm, "info", None)
-        if info is None or info.precision == "int8":
-            return False
-        return _copy_heavy(self.prefix)
+        return info is not None and info.precision != "int8"
 
     def _context_header(self) -> str:
         try:
@@ -320,17 +319,6 @@ def _has_complete_first_line(text: str) -> bool:
 
 def _block_ended(raw: str, processed: str) -> bool:
     return len(processed.rstrip()) < len(raw.rstrip()) and raw.count("\n") > processed.count("\n") + 1
-
-
-def _copy_heavy(prefix: str) -> bool:
-    """The current line starts like an earlier line (a repeated pattern): drafting will be accepted."""
-    lines = prefix.splitlines()
-    if len(lines) < 2:
-        return False
-    current = lines[-1].strip()
-    if len(current) < 4:
-        return False
-    return any(line.strip().startswith(current) for line in lines[-200:-1])
 
 
 def _prefix_only_stops(language_id: str) -> list[str]:
