@@ -55,7 +55,8 @@ async def test_same_request_again_is_served_without_the_model(session: Session) 
     uri = session.open("a.py", PY_SOURCE)
     first = await session.inline(uri, PY_CURSOR)
     second = await session.inline(uri, PY_CURSOR)
-    assert first.items[0].insert_text == second.items[0].insert_text
+    # Same text, possibly extended by lines generated in the background after the first line returned.
+    assert second.items[0].insert_text.startswith(first.items[0].insert_text)
     counters = (await status(session))["completion"]
     assert counters["model_calls"] == 1
     assert counters["cache_hits"] + counters["typed_hits"] == 1
@@ -74,7 +75,8 @@ async def test_typing_as_suggested_needs_no_model_call(session: Session) -> None
             range=types.Range(start=PY_CURSOR, end=PY_CURSOR), text=typed)]))
     cursor = types.Position(line=1, character=PY_CURSOR.character + len(typed))
     second = await session.inline(uri, cursor, invoked=False)
-    assert second.items and second.items[0].insert_text == suggestion[2:]
+    # The rest of what was shown, possibly extended by lines the background generation added since.
+    assert second.items and second.items[0].insert_text.startswith(suggestion[2:])
     counters = (await status(session))["completion"]
     assert counters["model_calls"] == 1 and counters["typed_hits"] == 1
 
