@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,8 @@ class AuditLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._seq, self._last_hash = self._tail()
 
-    def _tail(self) -> tuple[int, str]:
-        """Continue the chain from the last well-formed record of an existing file."""
-        if not self.path.exists():
-            return 0, GENESIS
-        last: dict[str, Any] | None = None
+    def _records(self) -> Iterator[dict[str, Any]]:
+        """Every well-formed JSON object in the file, in order (blank and broken lines skipped)."""
         with self.path.open("rb") as fh:
             for raw in fh:
                 line = raw.strip()
@@ -58,8 +56,17 @@ class AuditLog:
                     obj = json.loads(line)
                 except ValueError:
                     continue
-                if isinstance(obj, dict) and "hash" in obj and "seq" in obj:
-                    last = obj
+                if isinstance(obj, dict):
+                    yield obj
+
+    def _tail(self) -> tuple[int, str]:
+        """Continue the chain from the last well-formed record of an existing file."""
+        if not self.path.exists():
+            return 0, GENESIS
+        last: dict[str, Any] | None = None
+        for obj in self._records():
+            if "hash" in obj and "seq" in obj:
+                last = obj
         if last is None:
             return 0, GENESIS
         return int(last["seq"]), str(last["hash"])
@@ -134,16 +141,4 @@ class AuditLog:
         with self._lock:
             if not self.path.exists():
                 return []
-            out: deque[dict[str, Any]] = deque(maxlen=n)
-            with self.path.open("rb") as fh:
-                for raw in fh:
-                    line = raw.strip()
-                    if not line:
-                        continue
-                    try:
-                        obj = json.loads(line)
-                    except ValueError:
-                        continue
-                    if isinstance(obj, dict):
-                        out.append(obj)
-            return list(out)
+            return list(deque(self._records(), maxlen=n))
