@@ -110,13 +110,13 @@ class ChatService:
         token.cancel("cancelled by the user")
         return True
 
-    def list(self) -> list[dict[str, Any]]:
+    def conversations(self) -> list[dict[str, Any]]:
         return [
             {"conversationId": c.id, "title": c.title, "updatedAt": c.updated_at, "messages": c.message_count}
             for c in self.store.list_conversations(str(self.workspace))
         ]
 
-    def history(self, conversation_id: str) -> list[dict[str, Any]]:
+    def history(self, conversation_id: Any) -> list[dict[str, Any]]:
         if not isinstance(conversation_id, str) or not conversation_id:
             raise InvalidInputError("conversationId: a conversation id string is required")
         messages = self.store.get_history(conversation_id)

@@ -94,7 +94,8 @@ def _embedded_gguf(module: object, package: str, target: Path) -> Path:
     if callable(assemble):  # gemma3 package ships chunks that must be joined
         target.mkdir(parents=True, exist_ok=True)
         return Path(assemble(output_path=target / "model.gguf"))
-    files = sorted(p for p in importlib.resources.files(package).iterdir() if p.name.endswith(".gguf"))
+    files = sorted((p for p in importlib.resources.files(package).iterdir() if p.name.endswith(".gguf")),
+                   key=lambda p: p.name)
     if not files:
         raise ModelLoadError(f"package {package} contains no .gguf file")
     return Path(str(files[0]))
@@ -133,7 +134,7 @@ def _convert_gguf(
     except Exception as exc:
         raise ModelLoadError(f"could not read GGUF file {gguf_path}: {exc}") from exc
     # A model loaded from GGUF refuses save_pretrained while it still carries the GGUF quantizer.
-    model.hf_quantizer = None
+    model.hf_quantizer = None  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     staging = folder.with_name(folder.name + f".tmp-{os.getpid()}")

@@ -42,6 +42,7 @@ class OpenAgentServer(LanguageServer):
         self.workspace_root: Path = Path.cwd()
         self.client_features: set[str] = set()
         self.services: Any = None  # agent services, built on first use (server/services.py)
+        self.background_tasks: set[asyncio.Future[Any]] = set()
 
     @property
     def settings_holder(self) -> SettingsHolder:

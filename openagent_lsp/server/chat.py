@@ -78,7 +78,7 @@ def register(server: OpenAgentServer) -> None:
     @server.command(methods.CMD_CHAT_LIST)
     @guarded(methods.CMD_CHAT_LIST)
     async def list_chats(ls: OpenAgentServer, *raw: Any) -> list[dict[str, Any]]:
-        return await asyncio.to_thread(services(ls).chat.list)
+        return await asyncio.to_thread(services(ls).chat.conversations)
 
     @server.command(methods.CMD_CHAT_HISTORY)
     @guarded(methods.CMD_CHAT_HISTORY)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lsprotocol import types
 
 from openagent_lsp.context.types import Position, Range, TextChange
@@ -23,7 +25,7 @@ def lsp_range(r: Range) -> types.Range:
     return types.Range(start=lsp_position(r.start), end=lsp_position(r.end))
 
 
-def text_changes(changes: list[types.TextDocumentContentChangeEvent]) -> list[TextChange]:
+def text_changes(changes: Sequence[types.TextDocumentContentChangeEvent]) -> list[TextChange]:
     out = []
     for change in changes:
         rng = getattr(change, "range", None)

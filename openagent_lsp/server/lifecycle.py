@@ -156,7 +156,6 @@ async def start_model_load(ls: OpenAgentServer) -> None:
         ls.protocol.notify(methods.STATUS_CHANGED, status_payload(ls))
 
     task = asyncio.ensure_future(finish())
-    ls.background_tasks = getattr(ls, "background_tasks", set())
     ls.background_tasks.add(task)
     task.add_done_callback(ls.background_tasks.discard)
 

@@ -34,7 +34,11 @@ class OpenAgentProtocol(LanguageServerProtocol):
         if msg_id is None:
             return lambda: None
         self._cancel_hooks[msg_id] = hook
-        return lambda: self._cancel_hooks.pop(msg_id, None)
+
+        def unregister() -> None:
+            self._cancel_hooks.pop(msg_id, None)
+
+        return unregister
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         hook = self._cancel_hooks.pop(msg_id, None)
