@@ -215,26 +215,27 @@ class GitStatusInput(_GitInput):
     pass
 
 
-class GitDiffInput(_GitInput):
+class _RefInput(_GitInput):
+    """Inputs that name a revision: the model writes it, so it is checked before git sees it."""
+
+    ref: str | None = Field(default=None, max_length=200, description="a revision")
+
+    @field_validator("ref")
+    @classmethod
+    def _check_ref(cls, value: str | None) -> str | None:
+        return _validate_ref(value)
+
+
+class GitDiffInput(_RefInput):
     staged: bool = Field(default=False, description="show staged changes instead of unstaged ones")
     ref: str | None = Field(default=None, max_length=200, description="compare against this revision")
     path: str | None = Field(default=None, max_length=4096, description="limit to this path")
 
-    @field_validator("ref")
-    @classmethod
-    def _check_ref(cls, value: str | None) -> str | None:
-        return _validate_ref(value)
 
-
-class GitLogInput(_GitInput):
+class GitLogInput(_RefInput):
     max_count: int = Field(default=20, gt=0, le=200, description="number of commits")
     ref: str | None = Field(default=None, max_length=200, description="start from this revision")
     path: str | None = Field(default=None, max_length=4096, description="only commits touching this path")
-
-    @field_validator("ref")
-    @classmethod
-    def _check_ref(cls, value: str | None) -> str | None:
-        return _validate_ref(value)
 
 
 class GitBlameInput(_GitInput):
