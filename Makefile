@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: dev demo test test-fast lint bench eval doctor clean
+.PHONY: vsix test-vscode
 
 dev: $(STAMP)
 
@@ -21,6 +22,16 @@ demo: dev
 
 test: dev
 	$(PY) -m pytest -q -ra
+	$(MAKE) test-vscode
+
+# The VS Code extension: package it (editors/vscode/openagent.vsix), and test it (unit tests, then a real
+# VS Code through code-server and headless chromium; the script installs what is missing).
+vsix:
+	bash editors/vscode/scripts/setup-test-host.sh --deps-only
+	cd editors/vscode && npm run --silent package
+
+test-vscode: dev
+	OPENAGENT_PYTHON=$(abspath $(PY)) bash editors/vscode/scripts/test.sh
 
 test-fast: dev
 	$(PY) -m pytest -q -m "not slow"

@@ -3,7 +3,10 @@
 # the extension's npm dependencies (npm ci), Debian's chromium and the native build tools, and a
 # code-server build (VS Code's own workbench and extension host) cached under .test-host/.
 # Idempotent: each step is skipped when its result is already there. Fails loudly on any error.
+# --deps-only: Node and the npm dependencies only (enough to build and package the extension).
 set -euo pipefail
+DEPS_ONLY=false
+[[ "${1:-}" == "--deps-only" ]] && DEPS_ONLY=true
 
 EXT_DIR="$(cd "$(dirname "$0")/.." && pwd)"
 HOST_DIR="${OPENAGENT_VSCODE_HOST_DIR:-$EXT_DIR/.test-host}"
@@ -17,11 +20,13 @@ die() { echo "setup-test-host: ERROR: $*" >&2; exit 1; }
 apt_packages=()
 need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_packages+=("$1"); }
 command -v node >/dev/null || { need_pkg nodejs; need_pkg npm; }
-need_pkg chromium
-need_pkg ripgrep
-need_pkg libkrb5-dev     # kerberos, a native module of the VS Code server
-need_pkg build-essential # node-gyp, when a native module has no prebuilt binary
-need_pkg python3
+if ! $DEPS_ONLY; then
+  need_pkg chromium
+  need_pkg ripgrep
+  need_pkg libkrb5-dev     # kerberos, a native module of the VS Code server
+  need_pkg build-essential # node-gyp, when a native module has no prebuilt binary
+  need_pkg python3
+fi
 if ((${#apt_packages[@]})); then
   [[ $(id -u) == 0 ]] || die "missing Debian packages (${apt_packages[*]}); install them as root"
   say "apt-get install ${apt_packages[*]}"
@@ -30,13 +35,15 @@ if ((${#apt_packages[@]})); then
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 ((node_major >= 20)) || die "Node >= 20 is needed (found $(node --version))"
-[[ -x /usr/bin/chromium ]] || die "/usr/bin/chromium is missing after apt-get"
+$DEPS_ONLY || [[ -x /usr/bin/chromium ]] || die "/usr/bin/chromium is missing after apt-get"
 
 # The extension's own dependencies, exactly as locked.
 if [[ ! -f "$EXT_DIR/node_modules/.package-lock.json" || "$EXT_DIR/package-lock.json" -nt "$EXT_DIR/node_modules/.package-lock.json" ]]; then
   say "npm ci (extension)"
   (cd "$EXT_DIR" && npm ci --no-audit --no-fund)
 fi
+
+$DEPS_ONLY && exit 0
 
 if [[ -f "$STAMP" ]] && node "$HOST_DIR/node_modules/code-server/out/node/entry.js" --version >/dev/null 2>&1; then
   say "code-server $CODE_SERVER_VERSION cached in $HOST_DIR"

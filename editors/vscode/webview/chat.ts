@@ -19,7 +19,7 @@ const suggestions = document.getElementById('suggestions')!;
 const contextBar = document.getElementById('context')!;
 const contextLabel = document.getElementById('context-label')!;
 
-interface Reply { element: HTMLElement; assembler: DeltaAssembler; conversationId: string | undefined }
+interface Reply { element: HTMLElement; assembler: DeltaAssembler; arrivals: number[]; conversationId: string | undefined }
 let conversationId: string | undefined;
 let replies: Reply[] = [];
 let current: Reply | undefined;
@@ -62,7 +62,7 @@ function renderMarkdown(element: HTMLElement, text: string): void {
 }
 
 function startReply(): Reply {
-  const reply: Reply = { element: addEntry({ role: 'assistant', text: '' }), assembler: new DeltaAssembler(), conversationId };
+  const reply: Reply = { element: addEntry({ role: 'assistant', text: '' }), assembler: new DeltaAssembler(), arrivals: [], conversationId };
   reply.element.classList.add('streaming');
   replies.push(reply);
   current = reply;
@@ -91,7 +91,7 @@ function setBusy(value: boolean): void {
 function snapshot(): WebviewSnapshot {
   return {
     conversationId,
-    replies: replies.map(r => ({ applied: r.assembler.applied, text: r.assembler.text })),
+    replies: replies.map(r => ({ applied: r.assembler.applied, arrivals: [...r.arrivals], text: r.assembler.text })),
     renderedText: transcript.innerText,
     codeBlocks: transcript.querySelectorAll('pre').length,
     busy,
@@ -111,7 +111,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
         if (e.role === 'assistant') {
           const assembler = new DeltaAssembler();
           assembler.push(1, e.text);
-          replies.push({ element, assembler, conversationId });
+          replies.push({ element, assembler, arrivals: [], conversationId });
         }
       });
       break;
@@ -123,6 +123,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       conversationId ??= message.conversationId;
       const reply = current ?? startReply();
       reply.conversationId ??= message.conversationId;
+      reply.arrivals.push(message.seq);
       if (reply.assembler.push(message.seq, message.text)) {
         scheduleRender(reply);
       }

@@ -37,8 +37,8 @@ export type FromWebview =
 /** What the webview shows, reported on request: lets tests check the rendered transcript. */
 export interface WebviewSnapshot {
   conversationId: string | undefined;
-  /** Per assistant reply: the number of deltas applied in order, and the text they assembled. */
-  replies: { applied: number; text: string }[];
+  /** Per assistant reply: deltas applied in sequence, their seq numbers in arrival order, and the text. */
+  replies: { applied: number; arrivals: number[]; text: string }[];
   /** Visible text of the transcript, as rendered from markdown. */
   renderedText: string;
   codeBlocks: number;
