@@ -1,0 +1,1 @@
+"""The Neovim plugin (editors/neovim) driven in a real Neovim over RPC."""

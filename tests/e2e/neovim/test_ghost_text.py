@@ -1,0 +1,71 @@
+"""Ghost text in a real Neovim 0.12: typing in insert mode, accept / accept word / accept line keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.neovim.harness import Nvim, wait_for
+
+SOURCE = "def add(a, b):\n    \n"
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def needs_native_inline(nvim: Nvim) -> None:
+    if not nvim.lua("return vim.lsp.inline_completion ~= nil"):
+        pytest.skip("this Neovim has no vim.lsp.inline_completion (0.12+)")
+
+
+def test_typing_shows_ghost_text_and_the_accept_key_inserts_it(nvim: Nvim, env: dict[str, str]) -> None:
+    needs_native_inline(nvim)
+    nvim.start(env, "a.py", SOURCE)
+    assert nvim.lua("return require('openagent').statusline()") == "OpenAgent: ready"
+    nvim.api.api.win_set_cursor(0, [2, 4])
+    nvim.input("A")  # insert mode at the end of the indented blank line
+    first = nvim.wait_ghost(what="ghost text after entering insert mode")
+    assert nvim.mode() == "i"
+    typed = first[:2]
+    assert "\n" not in typed and typed.strip(), first
+
+    # Typing what the ghost text shows keeps it up, shortened by the typed characters.
+    for char in typed:
+        nvim.input(char.replace("<", "<lt>"))
+    rest = nvim.wait_ghost(what="the rest of the suggestion after typing it",
+                           accept=lambda text: text.split("\n")[0] == first.split("\n")[0][len(typed):])
+    assert nvim.lines()[1] == "    " + typed
+
+    before = nvim.completion_counters()["accepted"]
+    nvim.input("<M-l>")
+    # The first line is settled; later lines may have grown meanwhile (the server keeps generating
+    # the block after answering with its first line).
+    expected = "    " + typed + rest.split("\n")[0]
+    nvim.wait_lines(lambda lines: lines[1] == expected, "the accepted suggestion in the buffer")
+    assert nvim.mode() == "i"
+    wait_for(lambda: nvim.completion_counters()["accepted"] == before + 1, 10,
+             "openagent.completion.accepted to reach the server")
+
+
+def test_accept_word_and_accept_line(nvim: Nvim, env: dict[str, str]) -> None:
+    needs_native_inline(nvim)
+    nvim.start(env, "a.py", SOURCE)
+    nvim.api.api.win_set_cursor(0, [2, 4])
+    nvim.input("A")
+    suggestion = nvim.wait_ghost()
+    word = nvim.lua("return require('openagent.inline').next_word(...)", suggestion)
+    assert word and len(word) < len(suggestion.split("\n")[0]), (word, suggestion)
+
+    nvim.input("<M-w>")
+    nvim.wait_lines(lambda lines: lines[1] == "    " + word, "one word inserted")
+    counters = wait_for(lambda: (c := nvim.completion_counters())["accepted"] == 1 and c, 10,
+                        "the partial acceptance to reach the server")
+    assert counters["accepted_chars"] == len(word)
+
+    # The rest of the suggestion comes back (from the server's cache: typing as suggested).
+    first_line = suggestion.split("\n")[0]
+    nvim.wait_ghost(what="the rest after accepting a word",
+                    accept=lambda text: first_line[len(word):].startswith(text.split("\n")[0])
+                    or text.split("\n")[0].startswith(first_line[len(word):]))
+    nvim.input("<M-j>")
+    nvim.wait_lines(lambda lines: lines[1] == "    " + first_line, "the rest of the line inserted")
+    wait_for(lambda: nvim.completion_counters()["accepted"] == 2, 10, "the second acceptance")
+    assert nvim.mode() == "i"
