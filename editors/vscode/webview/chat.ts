@@ -138,7 +138,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       renderMarkdown(reply.element, text);
       if (message.cancelled) {
         addEntry({ role: 'info', text: 'Stopped.' });
-      } else if (!message.ok && message.error) {
+      } else if (!message.ok && message.error && !text.includes(message.error)) {
         addEntry({ role: 'error', text: message.error });
       }
       current = undefined;
