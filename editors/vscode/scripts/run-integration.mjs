@@ -3,7 +3,7 @@
 // server and the tests' tiny model. Exit code: 0 passed, 1 failed, 2 timed out, 3 harness error.
 //
 // Env: OPENAGENT_PYTHON (the project's Python; default ../../.venv/bin/python), OPENAGENT_VSCODE_HOST_DIR,
-// TIMEOUT_MS (whole run, default 600000), PORT, VERBOSE=1.
+// TIMEOUT_MS (whole run, default 300000), PORT, VERBOSE=1.
 
 import { spawn, execFileSync } from 'child_process';
 import { createRequire } from 'module';
@@ -16,7 +16,7 @@ const EXT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const REPO = path.resolve(EXT_DIR, '../..');
 const HOST_DIR = process.env.OPENAGENT_VSCODE_HOST_DIR ?? path.join(EXT_DIR, '.test-host');
 const PYTHON = process.env.OPENAGENT_PYTHON ?? path.join(REPO, '.venv/bin/python');
-const TIMEOUT_MS = Number(process.env.TIMEOUT_MS ?? 600000);
+const TIMEOUT_MS = Number(process.env.TIMEOUT_MS ?? 300000);
 const RESULTS = path.join(EXT_DIR, '.test-results');
 const { chromium } = createRequire(path.join(HOST_DIR, 'package.json'))('playwright-core');
 
@@ -87,11 +87,18 @@ function startCodeServer(env, dataDir, port, workspace) {
   });
 }
 
+let codeServer; // stopped on every exit path, with everything it started (its process group)
+
+function stopCodeServer() {
+  try { if (codeServer) process.kill(-codeServer.pid, 'SIGTERM'); } catch { /* already gone */ }
+  codeServer = undefined;
+}
+
 async function main() {
   const { tmp, workspace, env } = prepare();
   const dataDir = path.join(tmp, 'code-server');
   const port = freePortFrom(38000);
-  const server = await startCodeServer(env, dataDir, port, workspace);
+  codeServer = await startCodeServer(env, dataDir, port, workspace);
   log(`code-server listening on ${port}`);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium', headless: true,
@@ -134,7 +141,7 @@ async function main() {
     await page.screenshot({ path: path.join(RESULTS, 'final.png') }).catch(() => undefined);
   }
   await browser.close();
-  try { process.kill(-server.pid, 'SIGTERM'); } catch { /* already gone */ }
+  stopCodeServer();
   fs.rmSync(tmp, { recursive: true, force: true });
   log(`result: ${result === 'timeout' ? `timed out after ${TIMEOUT_MS} ms` : `exit ${result}`}; screenshots of failures in ${RESULTS}`);
   console.log(`vscode: ${passed} passed, ${failed} failed`);
@@ -143,5 +150,6 @@ async function main() {
 
 main().catch(err => {
   console.error(err);
+  stopCodeServer();
   process.exit(3);
 });
