@@ -188,5 +188,9 @@ class Nvim:
     def recorded(self, name: str) -> list[Any]:
         return list(self.lua("return _G.recorded[...]", name))
 
+    def count(self, name: str) -> int:
+        """How many events of a kind were recorded (cheap to poll while thousands stream in)."""
+        return int(self.lua("return #_G.recorded[...]", name))
+
     def completion_counters(self) -> dict[str, int]:
         return dict(self.status()["completion"])

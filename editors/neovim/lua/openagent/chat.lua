@@ -22,6 +22,8 @@ local HELP = '<!-- <CR> send · <C-s> send (insert) · <C-c> cancel · q close �
 ---@field next_seq integer the seq of the next delta to apply
 ---@field pending table<integer, string> deltas that arrived before their predecessors
 ---@field received integer deltas applied in this turn
+---@field unflushed string? deltas applied but not yet written to the buffer
+---@field flush_scheduled boolean?
 ---@field context {uri: string, range: lsp.Range, label: string}? the code the next message is about
 
 ---@type table<string, openagent.ChatView>
@@ -30,7 +32,8 @@ local views = {}
 local current_id
 
 local function new_conversation_id()
-  return ('nvim-%s-%06x'):format(os.date('%Y%m%d-%H%M%S'), math.random(0, 0xffffff))
+  -- Unique across Neovim instances sharing the server's database: time, process and a counter.
+  return ('nvim-%s-%d-%x'):format(os.date('%Y%m%d-%H%M%S'), vim.uv.os_getpid(), vim.uv.hrtime() % 0x1000000)
 end
 
 ---@param conversation_id string
@@ -90,6 +93,18 @@ local function append(buf, text)
   end
 end
 
+--- Write the deltas received since the last flush: one buffer change per batch, not per token,
+--- so a fast model cannot flood the editor.
+---@param view openagent.ChatView
+local function flush(view)
+  view.flush_scheduled = false
+  if view.unflushed and view.unflushed ~= '' then
+    local text = view.unflushed
+    view.unflushed = ''
+    append(view.buf, text)
+  end
+end
+
 local function open_window(buf)
   for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
     if vim.api.nvim_win_get_buf(win) == buf then
@@ -141,7 +156,7 @@ local function create_view(conversation_id, title)
   vim.bo[buf].filetype = 'markdown'
   -- Markdown through treesitter where the parser is there (bundled with Neovim 0.10+).
   pcall(vim.treesitter.start, buf, 'markdown')
-  vim.api.nvim_buf_set_lines(buf, 0, -1, false, { '# ' .. (title or 'OpenAgent chat'), HELP, '' })
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, { '# ' .. (title or 'OpenAgent chat'), HELP })
   ---@type openagent.ChatView
   local view = {
     conversation_id = conversation_id,
@@ -163,8 +178,9 @@ local function create_view(conversation_id, title)
   return view
 end
 
+--- A new "## You" heading with an empty line under it, where the user types.
 local function start_prompt(view)
-  append(view.buf, '\n' .. YOU .. '\n\n')
+  append(view.buf, '\n\n' .. YOU .. '\n')
 end
 
 --- The message typed below the last "## You" heading.
@@ -216,6 +232,7 @@ function M.close(view)
 end
 
 local function finish_turn(view, err, result)
+  flush(view)
   view.active = false
   view.request_id = nil
   status.set_busy('chat-' .. view.conversation_id, nil)
@@ -336,12 +353,18 @@ function M.delta_handler(_err, params)
     view.pending[seq] = nil
     view.next_seq = seq + 1
     view.received = view.received + 1
-    append(view.buf, text)
+    view.unflushed = (view.unflushed or '') .. text
     pcall(vim.api.nvim_exec_autocmds, 'User', {
       pattern = 'OpenAgentChatDelta',
       modeline = false,
       data = { conversationId = view.conversation_id, seq = seq, text = text },
     })
+  end
+  if not view.flush_scheduled then
+    view.flush_scheduled = true
+    vim.schedule(function()
+      flush(view)
+    end)
   end
 end
 
@@ -355,9 +378,8 @@ function M.show_history(conversation_id, title, messages)
     view = create_view(conversation_id, title)
     for _, message in ipairs(messages) do
       local heading = message.role == 'user' and YOU or AGENT
-      append(view.buf, '\n' .. heading .. '\n\n' .. tostring(message.content))
+      append(view.buf, '\n\n' .. heading .. '\n\n' .. tostring(message.content))
     end
-    append(view.buf, '\n')
     start_prompt(view)
   end
   current_id = conversation_id

@@ -49,6 +49,9 @@ M.defaults = {
     -- on the server's trigger characters. Turn off when nvim-cmp or blink.cmp shows them already.
     enabled = true,
     autotrigger = true,
+    -- The server answers with one item, which 'completeopt' without "menuone" never shows: set
+    -- for the attached buffers only. false keeps yours.
+    completeopt = 'menuone,noselect,popup',
   },
   chat = {
     layout = 'vertical', ---@type 'vertical'|'horizontal'|'tab'
@@ -96,6 +99,7 @@ local schema = {
   ['fallback'] = 'table',
   ['fallback.enabled'] = 'boolean',
   ['fallback.autotrigger'] = 'boolean',
+  ['fallback.completeopt'] = { is_key_or_false, "an option value (string) or false" },
   ['chat'] = 'table',
   ['chat.layout'] = {
     function(v)

@@ -254,16 +254,34 @@ local function set_keymaps(bufnr)
   end
 end
 
--- Neovim 0.10 has no vim.lsp.completion: report acceptances of the omnifunc popup ourselves.
-local function report_completedone_010(bufnr)
+-- Neovim's own completion (vim.lsp.completion, and the omnifunc) inserts only the first word of a
+-- plain-text item; a suggestion is a whole line or block. After one of ours was accepted, insert
+-- the rest of its text, and on 0.10 (no vim.lsp.completion) run its acceptance command as well.
+local function complete_whole_items(bufnr)
   vim.api.nvim_create_autocmd('CompleteDone', {
     group = vim.api.nvim_create_augroup('openagent.completion.' .. bufnr, { clear = true }),
     buffer = bufnr,
     callback = function()
-      local item = vim.v.completed_item
-      local lsp_item = vim.tbl_get(item or {}, 'user_data', 'nvim', 'lsp', 'completion_item')
+      local item = vim.v.completed_item or {}
+      local lsp_item = vim.tbl_get(item, 'user_data', 'nvim', 'lsp', 'completion_item')
       local command = lsp_item and lsp_item.command
-      if command and command.command == require('openagent.protocol').CMD_COMPLETION_ACCEPTED then
+      if not (command and command.command == require('openagent.protocol').CMD_COMPLETION_ACCEPTED) then
+        return
+      end
+      local reason = vim.v.event and vim.v.event.reason
+      if reason ~= nil and reason ~= 'accept' then
+        return
+      end
+      local word = item.word or ''
+      local new_text = vim.tbl_get(lsp_item, 'textEdit', 'newText')
+      if type(new_text) == 'string' and word ~= '' and #new_text > #word and new_text:sub(1, #word) == word then
+        local col = vim.api.nvim_win_get_cursor(0)[2]
+        local line = vim.api.nvim_get_current_line()
+        if line:sub(col - #word + 1, col) == word then
+          insert_at_cursor(bufnr, new_text:sub(#word + 1))
+        end
+      end
+      if not (vim.lsp.completion and vim.lsp.completion.enable) then
         local client = require('openagent.client').get(bufnr)
         if client then
           compat.request(client, 'workspace/executeCommand', { command = command.command, arguments = command.arguments })
@@ -291,11 +309,13 @@ function M.attach(client, bufnr)
   if not (opts.fallback.enabled and caps.completionProvider) then
     return
   end
+  if opts.fallback.completeopt then
+    vim.bo[bufnr].completeopt = opts.fallback.completeopt
+  end
   if vim.lsp.completion and vim.lsp.completion.enable then
     vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = opts.fallback.autotrigger })
-  else
-    report_completedone_010(bufnr)
   end
+  complete_whole_items(bufnr)
   local lhs = opts.inline.keymaps.trigger
   if lhs then
     map(bufnr, lhs, M.trigger, { desc = actions.trigger.desc })

@@ -1,0 +1,114 @@
+"""Code actions, :checkhealth, setup() and the completion fallback in a real Neovim."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.neovim.harness import Nvim, wait_for
+
+pytestmark = pytest.mark.timeout(180)
+
+GEO = '''import math
+
+
+def area(radius):
+    return math.pi * radius ** 2
+
+
+def unused():
+    pass
+'''
+
+
+def test_doc_on_a_visual_selection_applies_the_edit_in_the_buffer(nvim: Nvim, env: dict[str, str]) -> None:
+    nvim.start(env, "geo.py", GEO)
+    original = nvim.lines()
+    nvim.api.api.win_set_cursor(0, [5, 4])
+    nvim.input("vee")  # select "return math" inside area()
+    wait_for(lambda: nvim.mode() == "v", 5, "visual mode")
+    nvim.input(":OpenAgentDoc<CR>")
+    wait_for(lambda: nvim.count("action_done") == 1, 60, "the docstring action to finish",
+             show=lambda: nvim.api.command_output("messages"))
+    done = nvim.recorded("action_done")[0]
+    assert done["action"] == "docstring" and done["result"] == {"applied": True}, done
+
+    lines = nvim.lines()
+    assert lines != original
+    # The edit replaced the enclosing function only: the import above and unused() below are intact.
+    assert lines[:3] == original[:3]
+    assert lines[-3:] == original[-3:]
+    # It came through workspace/applyEdit into the buffer, so one undo restores the original.
+    nvim.input("<Esc>u")
+    wait_for(lambda: nvim.lines() == original, 10, "undo to restore the buffer")
+
+
+def test_checkhealth_reports_no_error(nvim: Nvim, env: dict[str, str]) -> None:
+    nvim.start(env, "a.py", "x = 1\n")
+    nvim.api.command("checkhealth openagent")
+    report = "\n".join(nvim.lines())
+    assert "openagent" in report.lower()
+    assert "ERROR" not in report, report
+    assert "found through the cmd option" in report
+    assert "version: openagent-lsp" in report
+    assert "ready" in report
+    if nvim.lua("return vim.lsp.inline_completion ~= nil"):
+        assert "inline completion available" in report
+    else:
+        assert "completion fallback available" in report
+
+
+def test_setup_names_the_bad_option_and_is_idempotent(nvim: Nvim, env: dict[str, str]) -> None:
+    for bad, name in [({"inline": {"keymaps": {"accept": 3}}}, "inline.keymaps.accept"),
+                      ({"chat": {"layout": "diagonal"}}, "chat.layout"),
+                      ({"inlne": {}}, "inlne"),
+                      ({"filetypes": "python"}, "filetypes")]:
+        error = nvim.lua("local ok, err = pcall(require('openagent').setup, ...); return not ok and err", bad)
+        assert error and name in error, (bad, error)
+
+    nvim.start(env, "a.py", "def add(a, b):\n    \n")
+    nvim.setup(env)  # again, same options: no second client, same keymaps
+    nvim.setup(env, inline={"keymaps": {"trigger": "<C-l>"}})
+    assert nvim.lua("return #vim.lsp.get_clients({ name = 'openagent' })") == 1
+    assert nvim.lua("return vim.fn.maparg('<C-l>', 'i') ~= ''")
+    assert nvim.lua("return vim.fn.maparg('<M-\\\\>', 'i') == ''"), "the old key is unmapped"
+
+    # Changed settings reach the running server (workspace/didChangeConfiguration): with completions
+    # switched off it suggests nothing where it did before.
+    nvim.api.api.win_set_cursor(0, [2, 4])
+    assert suggestions(nvim)
+    nvim.setup(env, settings={"completion": {"enabled": False}})
+    assert suggestions(nvim) == []
+
+
+def suggestions(nvim: Nvim) -> list[object]:
+    """Ask the server directly, with whichever method it offers this client."""
+    return list(nvim.lua("""
+        local c = vim.lsp.get_clients({ name = 'openagent' })[1]
+        local params = vim.lsp.util.make_position_params(0, c.offset_encoding)
+        params.context = { triggerKind = 1 }
+        local method = c.server_capabilities.inlineCompletionProvider and 'textDocument/inlineCompletion'
+          or 'textDocument/completion'
+        return c:request_sync(method, params, 20000).result.items
+    """))
+
+
+def test_completion_fallback_when_inline_completion_is_off(nvim: Nvim, env: dict[str, str]) -> None:
+    """What Neovim 0.10/0.11 get: no inline completion advertised, the server's completion items instead."""
+    nvim.start(env, "a.py", "def add(a, b):\n    \n", inline={"enabled": False})
+    caps = nvim.lua("return vim.lsp.get_clients({ name = 'openagent' })[1].server_capabilities")
+    assert caps.get("inlineCompletionProvider") is None and caps.get("completionProvider")
+    nvim.api.api.win_set_cursor(0, [2, 4])
+    nvim.input("A<M-\\>")  # the trigger key asks for completions now
+    items = wait_for(lambda: nvim.lua("return vim.fn.pumvisible() == 1 and vim.fn.complete_info({ 'items' }).items"),
+                     30, "the completion popup")
+    assert len(items) == 1 and items[0]["menu"] == "OpenAgent"
+    suggestion = items[0]["user_data"]["nvim"]["lsp"]["completion_item"]["textEdit"]["newText"]
+    assert suggestion.strip()
+    nvim.input("<C-n><C-y>")
+    # The whole suggestion, not only its first word (what Neovim inserts of a plain-text item).
+    expected = ("    " + suggestion).split("\n")
+    nvim.wait_lines(lambda lines: lines[1:1 + len(expected)] == expected, "the whole suggestion in the buffer")
+    wait_for(lambda: nvim.completion_counters()["accepted"] == 1, 10, "the acceptance to reach the server")
+    assert nvim.ghost() is None and nvim.mode() == "i"

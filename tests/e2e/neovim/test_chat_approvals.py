@@ -1,0 +1,116 @@
+"""Chat buffer and approval prompts in a real Neovim, against the real server and the tiny model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.neovim.harness import Nvim, wait_for
+
+SOURCE = "def add(a, b):\n    return a + b\n"
+
+pytestmark = pytest.mark.timeout(180)
+
+# vim.ui.select as a picker plugin would answer it: later (scheduled), with the item whose title is
+# _G.approval_answer, or nil (the picker closed). It records what the user was shown, floats included.
+STUB_SELECT = r"""
+_G.prompts = {}
+_G.approval_answer = nil
+vim.ui.select = function(items, opts, on_choice)
+  local floats = {}
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_config(win).relative ~= '' then
+      local buf = vim.api.nvim_win_get_buf(win)
+      table.insert(floats, table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n'))
+    end
+  end
+  local titles = {}
+  for _, item in ipairs(items) do table.insert(titles, opts.format_item(item)) end
+  table.insert(_G.prompts, { prompt = opts.prompt, kind = opts.kind, titles = titles, floats = floats })
+  local choice
+  for _, item in ipairs(items) do
+    if item.title == _G.approval_answer then choice = item end
+  end
+  vim.schedule(function() on_choice(choice) end)
+end
+"""
+
+
+def chat_send(nvim: Nvim, message: str) -> None:
+    """Type ``message`` under the last "## You" heading of the chat buffer and press <CR>."""
+    nvim.input("GA" + message.replace("<", "<lt>") + "<Esc>")
+    wait_for(lambda: nvim.mode() == "n", 5, "normal mode")
+    nvim.input("<CR>")
+
+
+def wait_turn(nvim: Nvim, count: int, timeout: float = 60) -> dict[str, Any]:
+    wait_for(lambda: nvim.count("chat_done") >= count, timeout, f"chat turn {count} to finish")
+    return nvim.recorded("chat_done")[count - 1]
+
+
+def test_run_asks_through_vim_ui_select_and_runs_only_when_approved(nvim: Nvim, env: dict[str, str],
+                                                                    workspace: Path) -> None:
+    nvim.start(env, "a.py", SOURCE)
+    nvim.lua(STUB_SELECT)
+    marker = workspace / "marker.txt"
+    command = f"/run python3 -c \"open('{marker.name}', 'w').write('x')\""
+    nvim.api.command("OpenAgentChat")
+    assert nvim.api.current.buffer.name.startswith("openagent://chat/")
+
+    # The picker closed without an answer: no.
+    chat_send(nvim, command)
+    first = wait_turn(nvim, 1)
+    assert first["result"]["ok"] is False and not marker.exists()
+    prompt = nvim.lua("return _G.prompts[1]")
+    assert prompt["kind"] == "openagent.approval"
+    assert prompt["titles"][0] == "Run once" and "Deny" in prompt["titles"]
+    # The whole message is on screen, in a float above the picker: command, risk and reason.
+    shown = "\n".join(prompt["floats"])
+    assert f"open('{marker.name}', 'w').write('x')" in shown and "Risk:" in shown and "Rule:" in shown
+    assert nvim.lua("return #vim.tbl_filter(function(w) return vim.api.nvim_win_get_config(w).relative ~= '' end,"
+                    " vim.api.nvim_list_wins())") == 0, "the float closes with the picker"
+
+    nvim.lua("_G.approval_answer = 'Deny'")
+    chat_send(nvim, command)
+    assert wait_turn(nvim, 2)["result"]["ok"] is False and not marker.exists()
+
+    nvim.lua("_G.approval_answer = 'Run once'")
+    chat_send(nvim, command)
+    third = wait_turn(nvim, 3)
+    assert third["result"]["ok"] is True, third
+    assert marker.read_text() == "x"
+    assert len(nvim.lua("return _G.prompts")) == 3
+    # The transcript shows each turn.
+    text = "\n".join(nvim.lines())
+    assert text.count("## You") == 4 and text.count("## OpenAgent") == 3
+
+
+def test_chat_streams_deltas_in_order_and_ctrl_c_stops_them(nvim: Nvim, env: dict[str, str]) -> None:
+    # The longest answer the settings allow: the tiny model streams it for several seconds.
+    nvim.start(env, "a.py", SOURCE, settings={"chat": {"maxNewTokens": 8192}})
+    nvim.api.command("OpenAgentChat")
+    chat_send(nvim, "Tell me a long story")
+    wait_for(lambda: nvim.count("deltas") >= 1, 60, "the answer to stream")
+    assert nvim.lua("return require('openagent').statusline()") == "OpenAgent: thinking…"
+    nvim.input("<C-c>")
+    done = wait_turn(nvim, 1)
+    assert done["result"]["cancelled"] is True, (done, nvim.status()["requests"])
+
+    deltas = nvim.recorded("deltas")
+    # Nothing streams after the cancelled answer: a round trip later, no new delta has arrived
+    # (notifications and responses share one ordered stream).
+    status = nvim.status()
+    assert nvim.count("deltas") == len(deltas)
+    assert status["lastGeneration"]["stoppedBy"] == "cancelled"
+    assert [d["seq"] for d in deltas] == list(range(1, len(deltas) + 1))
+    assert {d["conversationId"] for d in deltas} == {done["conversationId"]}
+
+    # The buffer holds the deltas in order under the answer's heading, then the cancel note.
+    lines = nvim.lines()
+    text = "\n".join(lines)
+    answer = text.split("## OpenAgent\n\n", 1)[1].split("\n\n_(cancelled)_", 1)[0]
+    assert answer == "".join(d["text"] for d in deltas)
+    assert lines[-2:] == ["## You", ""]
+    assert nvim.lua("return require('openagent').statusline()") == "OpenAgent: ready"
