@@ -6,6 +6,7 @@ Keys go through ``nvim_input`` so Neovim really is in insert mode (``--headless 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -76,14 +77,11 @@ class Nvim:
         self.lua(_RECORDER)
 
     def close(self) -> None:
-        try:
+        # Best effort: a test that failed may have left Neovim in any state.
+        with contextlib.suppress(Exception):
             self.lua("for _, c in ipairs(vim.lsp.get_clients()) do c:stop(true) end")
-        except Exception:
-            pass
-        try:
+        with contextlib.suppress(Exception):
             self.api.close()
-        except Exception:
-            pass
 
     # -- plumbing ----------------------------------------------------------------------------------
 

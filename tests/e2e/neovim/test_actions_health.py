@@ -112,3 +112,17 @@ def test_completion_fallback_when_inline_completion_is_off(nvim: Nvim, env: dict
     nvim.wait_lines(lambda lines: lines[1:1 + len(expected)] == expected, "the whole suggestion in the buffer")
     wait_for(lambda: nvim.completion_counters()["accepted"] == 1, 10, "the acceptance to reach the server")
     assert nvim.ghost() is None and nvim.mode() == "i"
+
+
+def test_without_vim_lsp_config_the_server_starts_with_vim_lsp_start(nvim: Nvim, env: dict[str, str],
+                                                                    workspace: Path) -> None:
+    """Neovim 0.10 has no vim.lsp.config: the plugin starts the client itself on FileType."""
+    nvim.lua("require('openagent.compat').has_lsp_config = function() return false end")
+    nvim.start(env, "a.py", "x = 1\n")
+    assert nvim.lua("return vim.lsp.config._configs.openagent == nil"), "registered through vim.lsp.config"
+    client = nvim.lua("local c = vim.lsp.get_clients({ name = 'openagent', bufnr = 0 })[1];"
+                      " return { root = c.root_dir, n = #vim.lsp.get_clients() }")
+    assert client == {"root": str(workspace), "n": 1}
+    nvim.open("b.py", "y = 2\n")  # a second buffer reuses the client
+    nvim.wait_attached()
+    assert nvim.lua("return #vim.lsp.get_clients({ name = 'openagent' })") == 1

@@ -110,7 +110,53 @@ def test_chat_streams_deltas_in_order_and_ctrl_c_stops_them(nvim: Nvim, env: dic
     # The buffer holds the deltas in order under the answer's heading, then the cancel note.
     lines = nvim.lines()
     text = "\n".join(lines)
-    answer = text.split("## OpenAgent\n\n", 1)[1].split("\n\n_(cancelled)_", 1)[0]
+    answer = text.split("## OpenAgent\n", 1)[1].split("\n\n_(cancelled)_", 1)[0]
     assert answer == "".join(d["text"] for d in deltas)
     assert lines[-2:] == ["## You", ""]
     assert nvim.lua("return require('openagent').statusline()") == "OpenAgent: ready"
+
+
+def test_ask_on_a_selection_streams_the_answer_into_the_chat(nvim: Nvim, env: dict[str, str]) -> None:
+    nvim.start(env, "a.py", SOURCE)
+    nvim.lua("""
+        vim.ui.input = function(opts, on_confirm)
+          _G.input_prompt = opts.prompt
+          vim.schedule(function() on_confirm('What does add return?') end)
+        end
+    """)
+    nvim.api.api.win_set_cursor(0, [2, 4])
+    nvim.input("V:OpenAgentAsk<CR>")  # ":" from visual mode gives :'<,'>OpenAgentAsk
+    done = wait_turn(nvim, 1)
+    assert done.get("error") is None and done["result"]["ok"] is True, done
+    assert nvim.lua("return _G.input_prompt") == "Ask OpenAgent: "
+    assert nvim.api.current.buffer.name.startswith("openagent://chat/")
+    text = "\n".join(nvim.lines())
+    assert "## You\nWhat does add return?\n\n> about a.py line 2\n\n## OpenAgent\n" in text
+    deltas = nvim.recorded("deltas")
+    assert deltas and "".join(d["text"] for d in deltas) in text
+
+
+def test_history_reopens_a_conversation_of_an_earlier_session(make_nvim: Any, env: dict[str, str]) -> None:
+    first = make_nvim()
+    first.start(env, "a.py", SOURCE)
+    first.api.command("OpenAgentChat")
+    chat_send(first, "remember the number 42")
+    conversation_id = wait_turn(first, 1)["conversationId"]
+    first.close()
+
+    second = make_nvim()
+    second.start(env, "a.py", SOURCE)
+    second.lua("""
+        vim.ui.select = function(items, opts, on_choice)
+          _G.listed = vim.tbl_map(opts.format_item, items)
+          _G.picked = items[1]
+          vim.schedule(function() on_choice(items[1]) end)
+        end
+    """)
+    second.api.command("OpenAgentChat history")
+    wait_for(lambda: second.api.current.buffer.name == f"openagent://chat/{conversation_id}", 30,
+             "the earlier conversation to open", show=lambda: second.api.current.buffer.name)
+    assert second.lua("return _G.picked.conversationId") == conversation_id
+    text = "\n".join(second.lines())
+    assert "## You\nremember the number 42" in text and "## OpenAgent" in text
+    assert second.lines()[-2:] == ["## You", ""]  # ready to continue it

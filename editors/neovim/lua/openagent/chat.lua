@@ -236,6 +236,9 @@ local function finish_turn(view, err, result)
   view.active = false
   view.request_id = nil
   status.set_busy('chat-' .. view.conversation_id, nil)
+  if not vim.api.nvim_buf_is_valid(view.buf) then
+    return -- the chat buffer was wiped while the answer streamed
+  end
   if err then
     append(view.buf, '\n\n**Error:** ' .. tostring(err.message or err))
     status.report_error('chat', err)
@@ -283,7 +286,7 @@ function M.run_turn(view, shown, command, argument, bufnr)
       vim.api.nvim_buf_set_lines(view.buf, -1, -1, false, { YOU, '' })
     end
   end)
-  append(view.buf, shown .. '\n\n' .. AGENT .. '\n\n')
+  append(view.buf, shown .. '\n\n' .. AGENT .. '\n')
   vim.bo[view.buf].modifiable = false
   view.active = true
   view.next_seq = 1
@@ -378,7 +381,7 @@ function M.show_history(conversation_id, title, messages)
     view = create_view(conversation_id, title)
     for _, message in ipairs(messages) do
       local heading = message.role == 'user' and YOU or AGENT
-      append(view.buf, '\n\n' .. heading .. '\n\n' .. tostring(message.content))
+      append(view.buf, '\n\n' .. heading .. '\n' .. tostring(message.content))
     end
     start_prompt(view)
   end

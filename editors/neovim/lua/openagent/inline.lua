@@ -310,7 +310,10 @@ function M.attach(client, bufnr)
     return
   end
   if opts.fallback.completeopt then
-    vim.bo[bufnr].completeopt = opts.fallback.completeopt
+    -- Buffer-local since 0.11; on 0.10 the option is global and stays the user's.
+    pcall(function()
+      vim.bo[bufnr].completeopt = opts.fallback.completeopt
+    end)
   end
   if vim.lsp.completion and vim.lsp.completion.enable then
     vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = opts.fallback.autotrigger })
