@@ -10,8 +10,6 @@ import pytest
 from tests.e2e.neovim.harness import Nvim, nvim_binary
 from tests.support.lsp import server_env
 
-pytest.importorskip("pynvim")
-
 
 @pytest.fixture
 def nvim_bin() -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,3 +128,25 @@ def test_without_vim_lsp_config_the_server_starts_with_vim_lsp_start(nvim: Nvim,
     nvim.open("b.py", "y = 2\n")  # a second buffer reuses the client
     nvim.wait_attached()
     assert nvim.lua("return #vim.lsp.get_clients({ name = 'openagent' })") == 1
+
+
+def test_vim_lsp_enable_alone_finds_the_server_in_the_active_virtualenv(
+        nvim_bin: str, workspace: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+        make_nvim: Any) -> None:
+    """No setup(): `vim.lsp.enable('openagent')` uses lsp/openagent.lua, which looks in $VIRTUAL_ENV."""
+    server = Path(sys.prefix) / "bin" / "openagent-lsp"
+    if not server.exists():
+        pytest.skip(f"no {server} (the package is not installed in this environment)")
+    for key, value in env.items():  # the server inherits Neovim's environment
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # not on PATH: found through the virtualenv only
+    nvim = make_nvim()
+    if not nvim.lua("return vim.lsp.enable ~= nil"):
+        pytest.skip("vim.lsp.enable needs Neovim 0.11+")
+    nvim.lua("vim.lsp.enable('openagent')")
+    nvim.open("a.py", "x = 1\n")
+    nvim.wait_attached()
+    assert nvim.lua("return vim.lsp.get_clients({ name = 'openagent' })[1].config.cmd[1]") == str(server)
+    assert nvim.wait_model_ready()["model"]["model"] == env["OPENAGENT_MODEL"]
+    assert nvim.lua("return require('openagent').statusline()") == "OpenAgent: ready"
