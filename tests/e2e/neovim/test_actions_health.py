@@ -150,3 +150,29 @@ def test_vim_lsp_enable_alone_finds_the_server_in_the_active_virtualenv(
     assert nvim.lua("return vim.lsp.get_clients({ name = 'openagent' })[1].config.cmd[1]") == str(server)
     assert nvim.wait_model_ready()["model"]["model"] == env["OPENAGENT_MODEL"]
     assert nvim.lua("return require('openagent').statusline()") == "OpenAgent: ready"
+
+
+def test_status_float_and_undo_only_when_the_server_offers_it(nvim: Nvim, env: dict[str, str]) -> None:
+    nvim.start(env, "a.py", "x = 1\n")
+    nvim.api.command("OpenAgentStatus")
+    text = wait_for(lambda: nvim.lua("""
+        for _, win in ipairs(vim.api.nvim_list_wins()) do
+          if vim.api.nvim_win_get_config(win).relative ~= '' then
+            return table.concat(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false), '\\n')
+          end
+        end
+    """), 10, "the status float")
+    assert "openagent-lsp 0.1.0" in text and "ready" in text and "completions:" in text
+
+    offered = nvim.lua("return vim.tbl_contains(vim.lsp.get_clients({ name = 'openagent' })[1]"
+                       ".server_capabilities.executeCommandProvider.commands, 'openagent.undoLastTurn')")
+    before = sum(r["count"] for r in nvim.status()["requests"] if r["method"] == "workspace/executeCommand")
+    nvim.lua("_G.notes = {}; vim.notify = function(msg, level) table.insert(_G.notes, { msg, level }) end")
+    nvim.api.command("OpenAgentUndo")
+    if offered:
+        wait_for(lambda: nvim.lua("return #_G.notes") > 0, 30, "the undo answer")
+    else:
+        note = nvim.lua("return _G.notes[1]")
+        assert note and "openagent.undoLastTurn" in note[0] and note[1] == 3  # WARN
+        after = sum(r["count"] for r in nvim.status()["requests"] if r["method"] == "workspace/executeCommand")
+        assert after == before, "nothing was sent to a server that does not offer undo"

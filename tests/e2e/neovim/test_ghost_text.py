@@ -69,3 +69,34 @@ def test_accept_word_and_accept_line(nvim: Nvim, env: dict[str, str]) -> None:
     nvim.wait_lines(lambda lines: lines[1] == "    " + first_line, "the rest of the line inserted")
     wait_for(lambda: nvim.completion_counters()["accepted"] == 2, 10, "the second acceptance")
     assert nvim.mode() == "i"
+
+
+def test_dismiss_trigger_and_cycle_keys(nvim: Nvim, env: dict[str, str]) -> None:
+    needs_native_inline(nvim)
+    nvim.start(env, "a.py", SOURCE)
+    nvim.api.api.win_set_cursor(0, [2, 4])
+    nvim.input("A")
+    shown = nvim.wait_ghost()
+
+    nvim.input("<C-]>")  # dismiss: gone, nothing inserted
+    wait_for(lambda: nvim.ghost() is None, 10, "the ghost text to go")
+    assert nvim.lines()[1] == "    " and nvim.mode() == "i"
+
+    requests = nvim.completion_counters()["requests"]
+    nvim.input("<M-\\>")  # trigger: asks again at once, without moving the cursor
+    again = nvim.wait_ghost(what="ghost text after the trigger key")
+    assert again.split("\n")[0] == shown.split("\n")[0]
+    assert nvim.completion_counters()["requests"] == requests + 1
+
+    nvim.input("<M-]>")  # next: the one suggestion again, marked 1 of 1
+    wait_for(lambda: "(1/1)" in nvim.lua(r"""
+        local ns = vim.api.nvim_get_namespaces()['nvim.lsp.inline_completion']
+        local marks = vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { details = true })
+        local text = {}
+        for _, chunk in ipairs(marks[1] and marks[1][4].virt_text or {}) do table.insert(text, chunk[1]) end
+        for _, line in ipairs(marks[1] and marks[1][4].virt_lines or {}) do
+          for _, chunk in ipairs(line) do table.insert(text, chunk[1]) end
+        end
+        return table.concat(text)
+    """), 10, "the cycled suggestion with its index")
+    assert nvim.lines()[1] == "    "
