@@ -176,3 +176,14 @@ def test_status_float_and_undo_only_when_the_server_offers_it(nvim: Nvim, env: d
         assert note and "openagent.undoLastTurn" in note[0] and note[1] == 3  # WARN
         after = sum(r["count"] for r in nvim.status()["requests"] if r["method"] == "workspace/executeCommand")
         assert after == before, "nothing was sent to a server that does not offer undo"
+
+
+def test_a_missing_server_is_reported_by_setup_and_checkhealth(nvim: Nvim, tmp_path: Path) -> None:
+    nvim.lua("_G.notes = {}; vim.notify = function(msg, level) table.insert(_G.notes, { msg, level }) end")
+    missing = tmp_path / "nowhere" / "openagent-lsp"
+    nvim.lua("require('openagent').setup(...)", {"server_path": str(missing)})
+    note = nvim.lua("return _G.notes[1]")
+    assert note and str(missing) in note[0] and note[1] == 3  # WARN
+    nvim.api.command("checkhealth openagent")
+    report = "\n".join(nvim.lines())
+    assert "ERROR" in report and "openagent-lsp not found" in report and str(missing) in report

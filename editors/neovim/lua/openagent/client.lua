@@ -69,7 +69,8 @@ function M.lsp_config(opts)
   local cmd = M.find_server(opts)
   local settings = config.server_settings(opts)
   return {
-    -- Without a server, a command that fails at start says why in :LspInfo/:checkhealth.
+    -- Not found: Neovim's own "failed to spawn" error names the command; setup() and
+    -- :checkhealth say where it was looked for.
     cmd = cmd or { EXECUTABLE },
     cmd_env = opts.cmd_env,
     filetypes = vim.deepcopy(opts.filetypes),

@@ -12,6 +12,10 @@ function M.setup(opts)
   local config = require('openagent.config')
   local client = require('openagent.client')
   local applied = config.apply(opts)
+  local cmd, why = client.find_server(applied)
+  if applied.enabled and not cmd then
+    vim.notify('OpenAgent: ' .. why, vim.log.levels.WARN)
+  end
   client.register(applied)
   client.push_settings(applied)
   -- Buffers already attached pick up new keymaps and the ghost-text switch.
