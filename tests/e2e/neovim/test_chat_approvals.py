@@ -160,3 +160,14 @@ def test_history_reopens_a_conversation_of_an_earlier_session(make_nvim: Any, en
     text = "\n".join(second.lines())
     assert "## You\nremember the number 42" in text and "## OpenAgent" in text
     assert second.lines()[-2:] == ["## You", ""]  # ready to continue it
+
+
+def test_explain_at_the_cursor_answers_in_the_chat(nvim: Nvim, env: dict[str, str]) -> None:
+    nvim.start(env, "a.py", SOURCE)
+    nvim.api.api.win_set_cursor(0, [2, 6])
+    nvim.api.command("OpenAgentExplain")
+    done = wait_turn(nvim, 1)
+    assert done.get("error") is None and done["result"]["ok"] is True, done
+    text = "\n".join(nvim.lines())
+    assert "## You\n/explain a.py line 2\n\n## OpenAgent\n" in text
+    assert done["result"]["text"].strip() and done["result"]["text"].strip() in text
