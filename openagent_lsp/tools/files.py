@@ -27,7 +27,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from openagent_lsp.errors import PolicyViolationError, ToolError
-from openagent_lsp.policy.types import FileOp
+from openagent_lsp.policy.types import FileOp, ToolKind
 from openagent_lsp.tools.base import Tool, ToolContext, ToolResult
 
 DEFAULT_READ_CAP = 256 * 1024
@@ -255,7 +255,7 @@ def preflight(ctx: ToolContext, op: FileOp, path: str, *, follow_final_symlink: 
     try:
         return confine(path, ctx.workspace, follow_final_symlink=follow_final_symlink)
     except PolicyViolationError as exc:
-        ctx.guard.audit_refusal("file", f"{op.value} {path}", str(exc))
+        ctx.guard.audit_refusal(ToolKind.FILE, f"{op.value} {path}", str(exc))
         raise
 
 

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from openagent_lsp.errors import PolicyViolationError, ToolError
 from openagent_lsp.llm.base import CancelToken
+from openagent_lsp.policy.types import ToolKind
 from openagent_lsp.tools.base import Tool, ToolContext, ToolResult
 
 DEFAULT_OUTPUT_CAP = 64 * 1024
@@ -339,7 +340,7 @@ class ShellTool(Tool):
         try:
             cwd = resolve_cwd(args.cwd, ctx.workspace)
         except PolicyViolationError as exc:
-            ctx.guard.audit_refusal("command", args.command, str(exc))
+            ctx.guard.audit_refusal(ToolKind.COMMAND, args.command, str(exc))
             raise
         auth = await ctx.guard.authorize_command(args.command, cwd)
         auth.raise_if_denied()
