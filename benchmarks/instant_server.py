@@ -12,17 +12,18 @@ import time
 from collections.abc import Iterator
 
 from openagent_lsp.errors import GenerationCancelled
-from openagent_lsp.llm.base import CancelToken, GenerationRequest
+from openagent_lsp.llm.base import BackendInfo, CancelToken, GenerationRequest, GenerationStats
 
 
 class InstantLLM:
     name = "instant"
     fim_format = None
-    info = None
+    last_stats: GenerationStats | None = None
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.calls = 0
+        self.info = BackendInfo(self.name)
 
     def load(self, progress: object = None) -> None:
         return None
@@ -30,8 +31,8 @@ class InstantLLM:
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 4)
 
-    def chat_prompt(self, messages: list[dict[str, str]]) -> str:
-        return "\n".join(m.get("content", "") for m in messages)
+    def forget(self, key: str) -> None:
+        return None
 
     def stream(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Iterator[str]:
         self.calls += 1
@@ -68,11 +69,7 @@ def main() -> None:
         llm: InstantLLM = SlowLLM(text, float(os.environ.get("BENCH_DELAY_MS", "150")) / 1000)
     else:
         llm = InstantLLM(text)
-    server = create_server()
-    # The engine captured the provider at construction: replace both the manager's and the engine's.
-    server.models.ready_llm = lambda: llm  # type: ignore[method-assign]
-    server.completions._llm_provider = lambda: llm
-    server.start_io()
+    create_server(llm_factory=lambda _name, _settings: llm).start_io()
 
 
 if __name__ == "__main__":

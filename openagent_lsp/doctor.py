@@ -22,7 +22,7 @@ from openagent_lsp.logging import configure_logging
 SAMPLE = "def fibonacci(n):\n    "
 
 
-def _bar(message: str, percent: int | None) -> None:
+def _bar(message: str, percent: int | None = None) -> None:
     width = 30
     filled = int(width * (percent or 0) / 100)
     sys.stdout.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {percent or 0:3d}%  {message[:50]:<50}")
@@ -60,8 +60,8 @@ def main(argv: Sequence[str]) -> int:
         started = time.monotonic()
         llm.load(_bar)
         out.write(f"loaded in {time.monotonic() - started:.1f}s")
-        info = getattr(llm, "info", None)
-        if info is not None:
+        info = llm.info
+        if info.precision:
             out.write(f" ({info.precision} on {info.device}; {info.reason})")
         fim = llm.fim_format
         out.write(f"\nfill-in-the-middle: {'yes ' + fim.prefix if fim else 'no (prefix-only prompts)'}\n")

@@ -312,7 +312,6 @@ class Agent:
         def worker() -> None:
             try:
                 request = GenerationRequest(
-                    prompt=self.llm.chat_prompt(messages),
                     messages=messages,
                     max_new_tokens=settings.max_new_tokens,
                     temperature=settings.temperature,

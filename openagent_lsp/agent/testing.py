@@ -10,7 +10,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from openagent_lsp.llm.base import CancelToken, FimFormat, GenerationRequest, ProgressCallback
+from openagent_lsp.llm.base import (
+    BackendInfo,
+    CancelToken,
+    FimFormat,
+    GenerationRequest,
+    GenerationStats,
+    ProgressCallback,
+)
 
 
 class ScriptedLLM:
@@ -40,6 +47,8 @@ class ScriptedLLM:
         self.requests: list[GenerationRequest] = []
         self.pieces_sent = 0
         self.stopped = threading.Event()
+        self.info = BackendInfo("scripted")
+        self.last_stats: GenerationStats | None = None
 
     @property
     def fim_format(self) -> FimFormat | None:
@@ -51,8 +60,8 @@ class ScriptedLLM:
     def count_tokens(self, text: str) -> int:
         return len(text) // 4 + 1
 
-    def chat_prompt(self, messages: list[dict[str, str]]) -> str:
-        return "".join(f"<|{m['role']}|>{m['content']}\n" for m in messages) + "<|assistant|>"
+    def forget(self, key: str) -> None:
+        return None
 
     def _next_text(self, request: GenerationRequest) -> str:
         self.requests.append(request)

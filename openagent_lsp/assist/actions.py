@@ -1,167 +1,101 @@
-"""The code-action catalog and how each action turns a model answer into an edit.
+"""ActionService: a picked code action → the model's answer → an authorized ``EditPlan``.
 
-Listing actions never calls the model (it must answer in milliseconds); the edit is computed only
-when the user picks one (``codeAction/resolve`` or the apply command). An edit replaces the
-enclosing tree-sitter node of the selection (function, class, statement), never the whole file.
+The edit replaces the enclosing definition of the selection (``targets.py``), or, for tests, goes to
+the test file of the module. Nothing is returned before the PolicyEngine (and the user, when the policy
+asks) allowed the write: the editor applies only authorized edits.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
-from openagent_lsp.context.documents import Document
-from openagent_lsp.context.types import Range
-from openagent_lsp.errors import InvalidInputError
-
-QUICKFIX = "quickfix"
-REFACTOR = "refactor.rewrite"
-SOURCE = "source"
-EMPTY = ""
-
-
-@dataclass(frozen=True)
-class ActionSpec:
-    id: str
-    title: str
-    kind: str
-    edits: bool  # False: the answer goes to the chat stream (explain, ask)
+from openagent_lsp.assist.arguments import ActionArgs
+from openagent_lsp.assist.catalog import ACTIONS
+from openagent_lsp.assist.edits import EditPlan, FileEdit, TextEdit
+from openagent_lsp.assist.prompts import action_messages, extract_code, replacement_for
+from openagent_lsp.assist.targets import find_target
+from openagent_lsp.context.documents import DocumentStore
+from openagent_lsp.context.languages import path_from_uri
+from openagent_lsp.context.text import end_position
+from openagent_lsp.context.types import Position, Range
+from openagent_lsp.errors import InvalidInputError, PolicyViolationError
+from openagent_lsp.llm.base import BaseLLM, CancelToken, GenerationRequest
+from openagent_lsp.policy.types import FileOp
+from openagent_lsp.tools.guard import ToolGuard
 
 
-ACTIONS: dict[str, ActionSpec] = {
-    "ask": ActionSpec("ask", "OpenAgent: Ask agent…", EMPTY, False),
-    "explain": ActionSpec("explain", "OpenAgent: Explain this code", EMPTY, False),
-    "docstring": ActionSpec("docstring", "OpenAgent: Add docstring", REFACTOR, True),
-    "tests": ActionSpec("tests", "OpenAgent: Write tests for this function", SOURCE, True),
-    "fix": ActionSpec("fix", "OpenAgent: Fix this diagnostic", QUICKFIX, True),
-    "refactor": ActionSpec("refactor", "OpenAgent: Simplify / refactor", REFACTOR, True),
-}
+class ModelSource(Protocol):
+    def require_ready(self) -> BaseLLM:
+        """The loaded model, or an OpenAgentError saying why there is none (loading, failed)."""
 
 
-@dataclass(frozen=True)
-class Target:
-    """The code an action works on: the enclosing syntax node of the selection."""
+class ActionService:
+    def __init__(self, documents: DocumentStore, models: ModelSource, guard: ToolGuard, workspace: Path,
+                 max_new_tokens: Callable[[], int]) -> None:
+        self.documents = documents
+        self.models = models
+        self.guard = guard
+        self.workspace = workspace
+        self._max_new_tokens = max_new_tokens
 
-    range: Range
-    start: int
-    end: int
-    text: str
-    name: str
-    kind: str
+    def validate(self, args: ActionArgs) -> bool:
+        """True when the action edits code; InvalidInputError for an unknown action."""
+        spec = ACTIONS.get(args.action)
+        if spec is None:
+            raise InvalidInputError(f"action: unknown action {args.action!r}; expected one of {', '.join(ACTIONS)}")
+        return spec.edits
 
+    async def plan_edit(self, args: ActionArgs) -> EditPlan:
+        """Ask the model for the edit, then the policy (and maybe the user) for the write."""
+        if not self.validate(args):
+            raise InvalidInputError(f"action: {args.action} does not edit code")
+        doc = self.documents.get(args.uri)
+        target = find_target(doc, args.range.domain())
+        llm = self.models.require_ready()
+        messages = action_messages(args.action, target, doc.language_id, args.diagnostics, args.question)
+        answer = await self._generate(llm, messages)
+        title = ACTIONS[args.action].title
+        source = Path(path_from_uri(args.uri))
+        if args.action == "tests":
+            test_path = place_tests_for(source, self.workspace)
+            await self._authorize_write(test_path)
+            return EditPlan(title, [self._append_to(test_path, extract_code(answer))])
+        new_text = replacement_for(args.action, target, answer)
+        await self._authorize_write(source)
+        return EditPlan(title, [FileEdit(source, [TextEdit(target.range, new_text)])])
 
-def list_actions(has_selection: bool, diagnostics: list[str], only: list[str] | None = None) -> list[ActionSpec]:
-    ids = ["ask", "explain", "docstring", "tests", "refactor"] if has_selection else ["explain", "docstring", "tests"]
-    if diagnostics:
-        ids.insert(0, "fix")
-    specs = [ACTIONS[i] for i in ids]
-    if only:
-        specs = [s for s in specs if any(s.kind == o or s.kind.startswith(o + ".") or (o == "" and s.kind == "")
-                                         for o in only)]
-    return specs
+    async def _generate(self, llm: BaseLLM, messages: list[dict[str, str]]) -> str:
+        """One generation in a worker thread; cancelling the awaiting request stops the model too."""
+        cancel = CancelToken()
+        request = GenerationRequest(messages=messages, max_new_tokens=self._max_new_tokens(), temperature=0.0)
+        try:
+            return await asyncio.to_thread(llm.generate, request, cancel)
+        except asyncio.CancelledError:
+            cancel.cancel("request cancelled")
+            raise
 
+    async def _authorize_write(self, path: Path) -> None:
+        auth = await self.guard.authorize_path(FileOp.WRITE, str(path))
+        if not auth.allowed:
+            raise PolicyViolationError(f"not applied: {auth.reason}")
+        self.guard.record_result(auth, ok=True, extra={"via": "code_action"})
 
-_EDITABLE_NODES = {
-    "function_definition", "class_definition", "decorated_definition",  # python
-    "function_declaration", "method_definition", "class_declaration", "arrow_function",  # js/ts
-    "method_declaration", "type_declaration",  # go
-    "function_item", "impl_item", "struct_item", "enum_item",  # rust
-}
-
-
-def find_target(doc: Document, selection: Range) -> Target:
-    """The smallest function/class-like node that contains the selection; else the selected lines."""
-    start = doc.offset_at(selection.start)
-    end = doc.offset_at(selection.end)
-    if end < start:
-        start, end = end, start
-    tree = doc.tree
-    if tree is not None:
-        sb, eb = doc.byte_at(start), doc.byte_at(max(start, end - 1) if end > start else end)
-        node = tree.root_node.named_descendant_for_byte_range(sb, eb)
-        while node is not None and node.type not in _EDITABLE_NODES:
-            node = node.parent
-        if node is not None:
-            # A decorated Python definition is edited as a whole (decorators included).
-            if node.parent is not None and node.parent.type == "decorated_definition":
-                node = node.parent
-            s, e = doc.offset_from_byte(node.start_byte), doc.offset_from_byte(node.end_byte)
-            name_node = node.child_by_field_name("name") or next(
-                (c.child_by_field_name("name") for c in node.named_children if c.child_by_field_name("name")), None)
-            name = doc.text[doc.offset_from_byte(name_node.start_byte):doc.offset_from_byte(name_node.end_byte)] \
-                if name_node is not None else ""
-            # Start at the beginning of the line so the replacement keeps the indentation.
-            s = doc.text.rfind("\n", 0, s) + 1
-            return Target(doc.range_at(s, e), s, e, doc.text[s:e], name, node.type)
-    # No grammar or no enclosing definition: whole selected lines.
-    s = doc.text.rfind("\n", 0, start) + 1
-    e = doc.text.find("\n", end)
-    e = len(doc.text) if e < 0 else e
-    if s == e:
-        raise InvalidInputError("range: the selection is empty and not inside a function or class")
-    return Target(doc.range_at(s, e), s, e, doc.text[s:e], "", "lines")
+    def _append_to(self, path: Path, code: str) -> FileEdit:
+        """``code`` appended to the file (as the editor has it when open), or a new file."""
+        open_doc = self.documents.find(path.as_uri())
+        if open_doc is None and not path.exists():
+            return FileEdit(path, [TextEdit(Range(Position(0, 0), Position(0, 0)), code + "\n")], create=True)
+        existing = open_doc.text if open_doc is not None else path.read_text(encoding="utf-8")
+        end = end_position(existing)
+        sep = "" if existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
+        return FileEdit(path, [TextEdit(Range(end, end), f"{sep}\n{code}\n")])
 
 
-def action_messages(action: str, target: Target, language: str, diagnostics: list[str],
-                    question: str = "") -> list[dict[str, str]]:
-    """The chat messages sent to the model for one action."""
-    lang = language or "text"
-    code = f"```{lang}\n{target.text}\n```"
-    system = ("You are a precise coding assistant inside an editor. When asked to change code, answer with "
-              "exactly one fenced code block containing the complete replacement code and nothing else.")
-    asks = {
-        "explain": f"Explain what this {lang} code does, briefly and concretely:\n{code}",
-        "ask": f"{question}\n\nThe question is about this {lang} code:\n{code}",
-        "docstring": f"Add a docstring (or doc comment) to this {lang} code. Keep the code itself unchanged. "
-                     f"Return the whole code with the docstring added:\n{code}",
-        "refactor": f"Simplify this {lang} code without changing its behaviour. Return the whole new code:\n{code}",
-        "fix": "Fix these problems in the code:\n" + "\n".join(f"- {d}" for d in diagnostics)
-               + f"\nReturn the whole corrected code:\n{code}",
-        "tests": f"Write pytest-style unit tests for this {lang} code. Return only the test code:\n{code}",
-    }
-    if action not in asks:
-        raise InvalidInputError(f"action: unknown action {action!r}; expected one of {', '.join(asks)}")
-    return [{"role": "system", "content": system}, {"role": "user", "content": asks[action]}]
-
-
-_FENCE = re.compile(r"```[^\n`]*\n(.*?)(?:```|\Z)", re.S)
-
-
-def extract_code(answer: str) -> str:
-    """The first fenced block of the answer, or the whole answer when the model used no fence."""
-    match = _FENCE.search(answer)
-    code = match.group(1) if match else answer
-    return code.strip("\n")
-
-
-def reindent(code: str, like: str) -> str:
-    """Give ``code`` the indentation of the first line of ``like`` (models often drop it)."""
-    want = like[: len(like) - len(like.lstrip())]
-    lines = code.splitlines()
-    if not lines:
-        return code
-    have = lines[0][: len(lines[0]) - len(lines[0].lstrip())]
-    if have == want:
-        return code
-    out = []
-    for line in lines:
-        body = line[len(have):] if line.startswith(have) else line.lstrip()
-        out.append(want + body if line.strip() else "")
-    return "\n".join(out)
-
-
-def replacement_for(action: str, target: Target, answer: str) -> str:
-    """The new text for ``target`` from the model's answer; refuses answers that are not code."""
-    code = extract_code(answer)
-    if not code.strip():
-        raise InvalidInputError(f"the model returned no code for '{ACTIONS[action].title}'")
-    return reindent(code, target.text)
-
-
-def test_file_for(source: Path, workspace: Path) -> Path:
+def place_tests_for(source: Path, workspace: Path) -> Path:
     """Where tests for ``source`` go: an existing tests/ folder, else next to the source."""
-    stem = source.stem
     tests_dir = workspace / "tests"
     folder = tests_dir if tests_dir.is_dir() else source.parent
-    return folder / f"test_{stem}{source.suffix}"
+    return folder / f"test_{source.stem}{source.suffix}"

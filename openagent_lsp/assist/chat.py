@@ -1,8 +1,8 @@
-"""Chat: conversations persisted in SQLite, slash commands, streaming through the agent, cancellation.
+"""ChatService: conversations persisted in SQLite, slash commands, the agent, ``/run`` and cancellation.
 
-Protocol-free: the LSP layer passes an ``on_delta`` callback and turns the result into the command's
-reply; cancellation arrives by conversation id (``openagent.chat.cancel``) or through the token the
-LSP layer links to ``$/cancelRequest`` and the progress Cancel button.
+Protocol-free: the LSP layer passes the validated request, an ``on_delta`` callback and a cancel token
+(linked to ``$/cancelRequest`` and the progress Cancel button), and turns the result into the command's
+reply. The conversation exists before the first delta, so every delta carries its id.
 """
 
 from __future__ import annotations
@@ -12,18 +12,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from openagent_lsp.agent.context import ConversationContext
-from openagent_lsp.config import describe_validation_error
+from openagent_lsp.agent.prompts import CODE_CONTEXT_CHARS
+from openagent_lsp.assist.arguments import ChatRequest
+from openagent_lsp.assist.targets import find_target
+from openagent_lsp.context.documents import DocumentStore
+from openagent_lsp.context.languages import language_id_for_path, path_from_uri
 from openagent_lsp.errors import InvalidInputError
 from openagent_lsp.llm.base import CancelToken
 from openagent_lsp.logging import get_logger
 from openagent_lsp.store.db import Store
 from openagent_lsp.tools.base import ToolContext, ToolRegistry
 from openagent_lsp.tools.guard import ToolGuard
+
+if TYPE_CHECKING:
+    from openagent_lsp.agent.core import Agent
 
 log = get_logger(__name__)
 
@@ -34,39 +39,18 @@ SLASH_COMMANDS = {
     "/doc": "Write a docstring for the selected code.",
     "/commit": "Write a concise git commit message (subject line, blank line, body) for this staged diff:",
 }
+RUN_COMMAND = "/run"
+# Staged diffs beyond this are cut: the commit message needs the gist, and the prompt has a budget.
+MAX_DIFF_CHARS = 12_000
 
 
-class _Position(BaseModel):
-    line: int = Field(ge=0)
-    character: int = Field(ge=0)
+@dataclass(frozen=True)
+class ChatDelta:
+    """One streamed piece of an answer; ``seq`` counts from 1 within one ``send``."""
 
-
-class _Range(BaseModel):
-    start: _Position
-    end: _Position
-
-
-class ChatRequest(BaseModel):
-    """Arguments of ``openagent.chat``."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    message: str = Field(min_length=1, max_length=100_000)
-    conversation_id: str | None = Field(default=None, alias="conversationId", max_length=200)
-    uri: str | None = None
-    range: _Range | None = None
-
-    @classmethod
-    def parse(cls, raw: Any) -> ChatRequest:
-        if not isinstance(raw, dict):
-            raise InvalidInputError(
-                "openagent.chat expects one object argument {message, conversationId?, uri?, range?}"
-            )
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            raise InvalidInputError(describe_validation_error(exc).replace("invalid setting", "invalid argument"))\
-                from exc
+    conversation_id: str
+    seq: int
+    text: str
 
 
 @dataclass
@@ -87,9 +71,9 @@ class ChatResult:
                 "toolCalls": self.tool_calls}
 
 
-@dataclass
+@dataclass(frozen=True)
 class EditorSelection:
-    """What the user has selected, resolved by the LSP layer from uri + range."""
+    """What the user refers to: the selected code (or the enclosing definition, or the whole file)."""
 
     uri: str
     code: str
@@ -97,11 +81,32 @@ class EditorSelection:
 
 
 class ChatService:
-    def __init__(self, store: Store, workspace: Path) -> None:
+    def __init__(
+        self,
+        store: Store,
+        workspace: Path,
+        documents: DocumentStore,
+        *,
+        make_agent: Callable[[], Agent],
+        registry: ToolRegistry,
+        guard: ToolGuard,
+        staged_diff: Callable[[], str],
+    ) -> None:
         self.store = store
         self.workspace = workspace
+        self.documents = documents
+        self._make_agent = make_agent
+        self._registry = registry
+        self._guard = guard
+        self._staged_diff = staged_diff
         self._active: dict[str, CancelToken] = {}
         self.first_delta_ms: list[float] = []
+
+    # -- conversations ---------------------------------------------------------------------------
+
+    def active(self) -> list[str]:
+        """Conversations with an answer in progress (a client shows Stop for these)."""
+        return list(self._active)
 
     def cancel(self, conversation_id: str) -> bool:
         token = self._active.get(conversation_id)
@@ -116,41 +121,40 @@ class ChatService:
             for c in self.store.list_conversations(str(self.workspace))
         ]
 
-    def history(self, conversation_id: Any) -> list[dict[str, Any]]:
-        if not isinstance(conversation_id, str) or not conversation_id:
-            raise InvalidInputError("conversationId: a conversation id string is required")
+    def history(self, conversation_id: str) -> list[dict[str, Any]]:
         messages = self.store.get_history(conversation_id)
         return [{"role": m.role, "content": m.content, "createdAt": m.created_at} for m in messages]
 
-    async def send(
-        self,
-        request: ChatRequest,
-        agent: Any,
-        *,
-        selection: EditorSelection | None,
-        on_delta: Callable[[str], None],
-        cancel: CancelToken,
-        registry: ToolRegistry | None = None,
-        guard: ToolGuard | None = None,
-        staged_diff: Callable[[], str] | None = None,
-    ) -> ChatResult:
+    # -- one turn --------------------------------------------------------------------------------
+
+    async def send(self, request: ChatRequest, on_delta: Callable[[ChatDelta], None],
+                   cancel: CancelToken) -> ChatResult:
         started = time.monotonic()
+        message = request.message.strip()
+        is_run = message.startswith(RUN_COMMAND)
+        # Fail before anything is stored: no model (still loading, failed), a selection we cannot read,
+        # or a slash command without what it works on.
+        agent = None if is_run else self._make_agent()
+        selection = self.resolve_selection(request)
+        if agent is not None:
+            message = await self._expand_slash(message, selection)
         conversation_id = await asyncio.to_thread(self._conversation, request.conversation_id)
         first: list[float] = []
+        seq = 0
 
         def delta(text: str) -> None:
+            nonlocal seq
             if not first:
                 first.append((time.monotonic() - started) * 1000)
-            on_delta(text)
+            seq += 1
+            on_delta(ChatDelta(conversation_id, seq, text))
 
         self._active[conversation_id] = cancel
         try:
-            message = request.message.strip()
-            if message.startswith("/run"):
-                result = await self._run_command(message[4:].strip(), conversation_id, delta, cancel, registry, guard)
+            if agent is None:
+                result = await self._run_command(message[len(RUN_COMMAND):].strip(), conversation_id, delta, cancel)
             else:
-                message = await self._expand_slash(message, selection, staged_diff)
-                result = await self._ask_agent(message, conversation_id, agent, selection, delta, cancel)
+                result = await self._ask_agent(agent, message, conversation_id, selection, delta, cancel)
         finally:
             self._active.pop(conversation_id, None)
         result.duration_ms = (time.monotonic() - started) * 1000
@@ -159,32 +163,49 @@ class ChatService:
             self.first_delta_ms.append(first[0])
         return result
 
+    def resolve_selection(self, request: ChatRequest) -> EditorSelection | None:
+        """The code the request refers to: the selected text, the enclosing definition of an empty
+        selection, a whole open document, or a file on disk the editor has not opened."""
+        if not request.uri:
+            return None
+        doc = self.documents.find(request.uri)
+        if doc is None:
+            path = Path(path_from_uri(request.uri))
+            if not path.is_file():
+                raise InvalidInputError(f"uri: document not open and not a file: {request.uri}")
+            with path.open(encoding="utf-8", errors="replace") as handle:
+                text = handle.read(CODE_CONTEXT_CHARS)  # the prompt shows no more than this
+            return EditorSelection(request.uri, text, language_id_for_path(str(path)) or "")
+        if request.range is None:
+            return EditorSelection(request.uri, doc.text, doc.language_id)
+        rng = request.range.domain()
+        start, end = doc.offset_at(rng.start), doc.offset_at(rng.end)
+        code = doc.text[start:end] if end > start else find_target(doc, rng).text
+        return EditorSelection(request.uri, code, doc.language_id)
+
     def _conversation(self, conversation_id: str | None) -> str:
         if conversation_id:
             return self.store.ensure_conversation(conversation_id, str(self.workspace))
         return self.store.create_conversation(str(self.workspace))
 
-    async def _expand_slash(self, message: str, selection: EditorSelection | None,
-                            staged_diff: Callable[[], str] | None) -> str:
+    async def _expand_slash(self, message: str, selection: EditorSelection | None) -> str:
         command, _, rest = message.partition(" ")
         if not command.startswith("/"):
             return message
         if command not in SLASH_COMMANDS:
             raise InvalidInputError(
-                f"message: unknown slash command {command}; use one of {', '.join([*SLASH_COMMANDS, '/run'])}")
+                f"message: unknown slash command {command}; use one of {', '.join([*SLASH_COMMANDS, RUN_COMMAND])}")
         if command == "/commit":
-            if staged_diff is None:
-                raise InvalidInputError("/commit needs a git workspace")
-            diff = await asyncio.to_thread(staged_diff)
+            diff = await asyncio.to_thread(self._staged_diff)
             if not diff.strip():
                 raise InvalidInputError("/commit: nothing is staged (git add some changes first)")
-            return f"{SLASH_COMMANDS[command]}\n```diff\n{diff[:12000]}\n```"
+            return f"{SLASH_COMMANDS[command]}\n```diff\n{diff[:MAX_DIFF_CHARS]}\n```"
         if selection is None:
             raise InvalidInputError(f"{command} needs a selection: pass uri and range")
         extra = f" {rest}" if rest else ""
         return f"{SLASH_COMMANDS[command]}{extra}"
 
-    async def _ask_agent(self, message: str, conversation_id: str, agent: Any, selection: EditorSelection | None,
+    async def _ask_agent(self, agent: Agent, message: str, conversation_id: str, selection: EditorSelection | None,
                          delta: Callable[[str], None], cancel: CancelToken) -> ChatResult:
         history = [m.as_chat() for m in await asyncio.to_thread(self.store.get_history, conversation_id)]
         context = ConversationContext(
@@ -200,19 +221,18 @@ class ChatService:
                           tool_calls=[{"name": c.name, "ok": c.ok, "error": c.error} for c in reply.tool_calls])
 
     async def _run_command(self, command: str, conversation_id: str, delta: Callable[[str], None],
-                           cancel: CancelToken, registry: ToolRegistry | None, guard: ToolGuard | None) -> ChatResult:
+                           cancel: CancelToken) -> ChatResult:
         """``/run <command>``: the user's own command, still through the policy (and approval)."""
         if not command:
             raise InvalidInputError("/run needs a command, e.g. /run pytest -q")
-        if registry is None or guard is None or registry.get("shell.run") is None:
+        tool = self._registry.get("shell.run")
+        if tool is None:
             raise InvalidInputError("/run is not available: no shell tool")
-        tool = registry.get("shell.run")
-        assert tool is not None
-        ctx = ToolContext(workspace=self.workspace, guard=guard, cancel=cancel)
+        ctx = ToolContext(workspace=self.workspace, guard=self._guard, cancel=cancel)
         result = await tool.invoke({"command": command}, ctx)
         text = result.to_observation()
         delta(text)
-        await asyncio.to_thread(self.store.add_message, conversation_id, "user", f"/run {command}")
+        await asyncio.to_thread(self.store.add_message, conversation_id, "user", f"{RUN_COMMAND} {command}")
         await asyncio.to_thread(self.store.add_message, conversation_id, "assistant", text)
         return ChatResult(conversation_id, text, result.ok, result.error, cancel.cancelled,
                           tool_calls=[{"name": "shell.run", "ok": result.ok, "error": result.error}])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from openagent_lsp.context.languages import grammar_for, new_parser
+from openagent_lsp.context.text import utf16_len, utf16_to_index
 from openagent_lsp.context.types import Position, Range, TextChange
 from openagent_lsp.errors import InvalidInputError
 
@@ -24,27 +25,6 @@ if TYPE_CHECKING:
     from tree_sitter import Parser, Tree
 
 _EOL = re.compile(r"\r\n|\r|\n")
-
-
-def utf16_len(text: str) -> int:
-    """Length of ``text`` in UTF-16 code units (astral characters such as emoji count twice)."""
-    if text.isascii():
-        return len(text)
-    return len(text.encode("utf-16-le")) // 2
-
-
-def utf16_to_index(line: str, units: int) -> int:
-    """String index inside ``line`` that is ``units`` UTF-16 code units from its start.
-
-    Clamped to the line; a column that falls inside a surrogate pair rounds down to the start of
-    that character, so an insertion never splits an emoji.
-    """
-    if units <= 0:
-        return 0
-    if line.isascii():
-        return min(units, len(line))
-    encoded = line.encode("utf-16-le")[: units * 2]
-    return len(encoded.decode("utf-16-le", errors="ignore"))
 
 
 def utf8_len(text: str) -> int:

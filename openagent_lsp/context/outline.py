@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from openagent_lsp.context.definitions import NAMED_DEFINITIONS
 from openagent_lsp.context.documents import Document
 from openagent_lsp.context.types import Range
 
@@ -42,42 +43,6 @@ class SymbolLocation:
     path: str
     symbol: Symbol
 
-
-# Node types that define a symbol, per grammar -> kind ("function" may become "method" when nested
-# in a class-like container).
-DEFINITIONS: dict[str, dict[str, str]] = {
-    "python": {"function_definition": "function", "class_definition": "class"},
-    "javascript": {
-        "function_declaration": "function",
-        "generator_function_declaration": "function",
-        "class_declaration": "class",
-        "method_definition": "method",
-    },
-    "go": {"function_declaration": "function", "method_declaration": "method", "type_spec": "type"},
-    "rust": {
-        "function_item": "function",
-        "function_signature_item": "function",
-        "struct_item": "struct",
-        "enum_item": "enum",
-        "union_item": "struct",
-        "trait_item": "trait",
-        "impl_item": "impl",
-        "mod_item": "module",
-        "type_item": "type",
-        "macro_definition": "macro",
-    },
-}
-_TS_EXTRA = {
-    "abstract_class_declaration": "class",
-    "interface_declaration": "interface",
-    "type_alias_declaration": "type",
-    "enum_declaration": "enum",
-    "internal_module": "module",
-    "function_signature": "function",
-    "abstract_method_signature": "method",
-}
-DEFINITIONS["typescript"] = {**DEFINITIONS["javascript"], **_TS_EXTRA}
-DEFINITIONS["tsx"] = DEFINITIONS["typescript"]
 
 # Definitions whose children are walked for nested definitions (methods, nested types).
 _CONTAINERS = {"class", "interface", "trait", "impl", "module", "struct", "enum"}
@@ -169,7 +134,7 @@ def _collect(doc: Document) -> list[Symbol]:
     tree = doc.tree
     if tree is None or grammar is None:
         return []
-    defs = DEFINITIONS.get(grammar, {})
+    defs = NAMED_DEFINITIONS.get(grammar, {})
     walk = _WALK.get(grammar, set())
     out: list[Symbol] = []
 

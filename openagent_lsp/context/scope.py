@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from openagent_lsp.context.definitions import enclosing_kinds
 from openagent_lsp.context.documents import Document, DocumentStore
 from openagent_lsp.context.languages import comment_prefix, path_from_uri
 from openagent_lsp.context.outline import document_symbols
@@ -38,44 +39,6 @@ _KEYWORD_TEXT = """
     print println fmt console log string_ range len make map chan select
 """
 _KEYWORDS = frozenset(_KEYWORD_TEXT.split())
-
-SCOPE_TYPES: dict[str, dict[str, str]] = {
-    "python": {"function_definition": "function", "class_definition": "class"},
-    "javascript": {
-        "function_declaration": "function",
-        "generator_function_declaration": "function",
-        "function_expression": "function",
-        "function": "function",
-        "generator_function": "function",
-        "arrow_function": "function",
-        "method_definition": "method",
-        "class_declaration": "class",
-        "class": "class",
-    },
-    "go": {
-        "function_declaration": "function",
-        "method_declaration": "method",
-        "func_literal": "function",
-        "type_spec": "type",
-    },
-    "rust": {
-        "function_item": "function",
-        "closure_expression": "function",
-        "impl_item": "impl",
-        "trait_item": "trait",
-        "struct_item": "struct",
-        "enum_item": "enum",
-        "mod_item": "module",
-    },
-}
-SCOPE_TYPES["typescript"] = {
-    **SCOPE_TYPES["javascript"],
-    "abstract_class_declaration": "class",
-    "interface_declaration": "interface",
-    "internal_module": "module",
-    "enum_declaration": "enum",
-}
-SCOPE_TYPES["tsx"] = SCOPE_TYPES["typescript"]
 
 _IMPORT_TYPES: dict[str, set[str]] = {
     "python": {"import_statement", "import_from_statement", "future_import_statement"},
@@ -168,7 +131,7 @@ def enclosing_scopes(doc: Document, offset: int) -> list[Scope]:
     grammar = doc.grammar
     if tree is None or grammar is None:
         return []
-    types = SCOPE_TYPES.get(grammar, {})
+    types = enclosing_kinds(grammar)
     text = doc.text
     offset = min(max(offset, 0), len(text))
     line_start = text.rfind("\n", 0, offset) + 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Protocol, runtime_checkable
 
 
@@ -28,9 +29,17 @@ class CancelToken:
         return self._event.is_set()
 
 
+class Priority(IntEnum):
+    """Who waits on a generation. Lower goes first through the backend's one model."""
+
+    COMPLETION = 0  # the user is typing and waits for ghost text
+    CHAT = 1  # a streamed answer can yield between two tokens
+
+
 @dataclass
 class GenerationRequest:
-    """One generation. ``prompt`` is plain text, or chat ``messages`` for chat-style backends."""
+    """One generation: plain-text ``prompt`` (completions), or chat ``messages`` that the backend renders
+    in its model family's own format (chat template, or a plain transcript for base models)."""
 
     prompt: str = ""
     messages: list[dict[str, str]] | None = None
@@ -44,6 +53,7 @@ class GenerationRequest:
     # > 1 discourages tokens already generated: small models loop in free text (chat), never
     # used for code completion where repeating identifiers is right.
     repetition_penalty: float = 1.0
+    priority: Priority = Priority.CHAT
 
 
 @dataclass
@@ -56,6 +66,21 @@ class GenerationStats:
     prefill_ms: float = 0.0
     total_ms: float = 0.0
     stopped_by: str = ""  # "eos", "max_tokens", "stop", "cancelled", "consumer"
+
+
+@dataclass
+class BackendInfo:
+    """What a backend says about itself once loaded (``openagent/status``, ``doctor``, logs)."""
+
+    backend: str  # "transformers", "ollama", "openai", or a test double's name
+    device: str = ""  # "cpu", "cuda", or "remote"
+    precision: str = ""
+    reason: str = ""  # why this device/precision was chosen, or why a request fell back
+    threads: int = 0
+    load_seconds: float = 0.0
+    converted: bool = False  # the embedded model was converted to the cache during this load
+    source: str = ""
+    parameters: int = 0
 
 
 @dataclass(frozen=True)
@@ -72,9 +97,19 @@ class FimFormat:
 
 @runtime_checkable
 class BaseLLM(Protocol):
-    """A model backend. ``stream`` yields text pieces as the model produces them."""
+    """A model backend: everything the rest of the server may use of one.
+
+    ``stream`` yields text pieces as the model produces them; stop strings are applied by the backend.
+    Chat ``messages`` are rendered by the backend, the one place that knows its model family.
+    """
 
     name: str
+
+    @property
+    def info(self) -> BackendInfo: ...
+
+    @property
+    def last_stats(self) -> GenerationStats | None: ...
 
     @property
     def fim_format(self) -> FimFormat | None: ...
@@ -89,7 +124,8 @@ class BaseLLM(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
-    def chat_prompt(self, messages: list[dict[str, str]]) -> str: ...
+    def forget(self, key: str) -> None:
+        """Drop what is kept for ``key`` (a closed document's KV cache); nothing for stateless backends."""
 
 
 class ProgressCallback(Protocol):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from openagent_lsp.config import Settings
 from openagent_lsp.errors import ConfigError
+from openagent_lsp.llm.base import BaseLLM
 
 
 def describe_backend(model: str) -> str:
@@ -16,7 +15,7 @@ def describe_backend(model: str) -> str:
     return "transformers"
 
 
-def get_llm(name: str, settings: Settings | None = None) -> Any:
+def get_llm(name: str, settings: Settings | None = None) -> BaseLLM:
     """``ollama:NAME`` → Ollama, ``openai:NAME`` → OpenAI-compatible server, else transformers in-process
     (``embedded``, ``embedded:NAME``, a local folder, a .gguf file or a Hugging Face id in the local cache).
     Nothing is loaded here: ``load()`` does that, off the event loop."""

@@ -19,36 +19,30 @@ from pathlib import Path
 from typing import Any
 
 from openagent_lsp.errors import GenerationCancelled, ModelLoadError
-from openagent_lsp.llm.base import CancelToken, FimFormat, GenerationRequest, GenerationStats, ProgressCallback
+from openagent_lsp.llm.base import (
+    BackendInfo,
+    CancelToken,
+    FimFormat,
+    GenerationRequest,
+    GenerationStats,
+    Priority,
+    ProgressCallback,
+)
 from openagent_lsp.llm.fim import detect_fim_format
 from openagent_lsp.llm.lookup import find_draft
 from openagent_lsp.llm.precision import PrecisionChoice, choose_precision
-from openagent_lsp.llm.scheduler import COMPLETION, PriorityGate
+from openagent_lsp.llm.scheduler import PriorityGate
 from openagent_lsp.llm.sources import ResolvedModel, default_cache_dir, resolve_model
-from openagent_lsp.llm.text import apply_stops, simple_chat_prompt
+from openagent_lsp.llm.text import TRANSCRIPT_STOPS, apply_stops, transcript_prompt
 from openagent_lsp.logging import get_logger
 
 log = get_logger(__name__)
-
-TRANSCRIPT_STOPS = ["\nUser:", "\nAssistant:", "\nSystem:", "\nTool:"]
 
 
 @dataclass
 class _KVEntry:
     ids: list[int]
     cache: Any
-
-
-@dataclass
-class LoadInfo:
-    device: str = "cpu"
-    precision: str = "fp32"
-    reason: str = ""
-    load_seconds: float = 0.0
-    converted: bool = False
-    source: str = ""
-    parameters: int = 0
-    threads: int = 0
 
 
 @dataclass
@@ -90,8 +84,8 @@ class TransformersLLM:
         self.tokenizer: Any = None
         self._fim: FimFormat | None = None
         self._eos_ids: set[int] = set()
-        self.info = LoadInfo()
-        self.last_stats = GenerationStats()
+        self.info = BackendInfo("transformers")
+        self.last_stats: GenerationStats | None = None
         self._cache_kwarg = "past_key_values"
 
     # -- loading -------------------------------------------------------------------------------
@@ -148,7 +142,8 @@ class TransformersLLM:
             # transformers >= 5.24 renames the forward argument past_key_values -> cache.
             params = inspect.signature(model.forward).parameters
             self._cache_kwarg = "cache" if "cache" in params else "past_key_values"
-            self.info = LoadInfo(
+            self.info = BackendInfo(
+                "transformers",
                 device=choice.device,
                 precision=choice.precision,
                 reason=choice.reason or choice.why,
@@ -197,17 +192,22 @@ class TransformersLLM:
             return max(1, len(text) // 4)  # before load: a conservative estimate
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    def chat_prompt(self, messages: list[dict[str, str]]) -> str:
+    def _chat_text(self, messages: list[dict[str, str]]) -> tuple[str, list[str]]:
+        """Chat messages in this model's own format, and the stop strings that format needs.
+
+        The tokenizer's chat template when it has one (instruction-tuned models); otherwise a plain
+        transcript, which a base model continues with the next turn unless stopped.
+        """
         self._require_loaded()
         if getattr(self.tokenizer, "chat_template", None):
             try:
                 text: str = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
                 bos = self.tokenizer.bos_token
                 # encode() adds BOS itself; avoid a doubled one.
-                return text[len(bos):] if bos and text.startswith(bos) else text
+                return (text[len(bos):] if bos and text.startswith(bos) else text), []
             except Exception as exc:
                 log.warning("chat_template_failed", error=str(exc))
-        return simple_chat_prompt(messages)
+        return transcript_prompt(messages), list(TRANSCRIPT_STOPS)
 
     # -- generation ----------------------------------------------------------------------------
 
@@ -216,22 +216,19 @@ class TransformersLLM:
 
     def stream(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Iterator[str]:
         """Yield text pieces as tokens are decoded; stop strings are applied here."""
-        prompt = request.prompt if request.messages is None else self.chat_prompt(request.messages)
-        stops = list(request.stop)
-        if request.messages is not None and not getattr(self.tokenizer, "chat_template", None):
-            stops += TRANSCRIPT_STOPS  # a base model continues the transcript with the next turn
-        pieces = self._stream_text(prompt, request, cancel, priority=COMPLETION if request.cache_key else 1)
-        yield from apply_stops(pieces, stops)
+        prompt, format_stops = (request.prompt, []) if request.messages is None else self._chat_text(request.messages)
+        pieces = self._stream_text(prompt, request, cancel)
+        yield from apply_stops(pieces, [*request.stop, *format_stops])
 
     def stream_ids(
-        self, prompt_ids: list[int], request: GenerationRequest, cancel: CancelToken | None = None,
-        priority: int = COMPLETION,
+        self, prompt_ids: list[int], request: GenerationRequest, cancel: CancelToken | None = None
     ) -> Iterator[int]:
         """Yield generated token ids; the loop behind ``stream`` (exposed for tests and benchmarks)."""
         self._require_loaded()
         import torch
 
         cancel = cancel or CancelToken()
+        priority = request.priority
         run = self._checkout(request.cache_key, prompt_ids)
         started = time.perf_counter()
         stats = run.stats
@@ -293,13 +290,11 @@ class TransformersLLM:
             self.last_stats = stats
             self._checkin(request.cache_key, run)
 
-    def _stream_text(
-        self, prompt: str, request: GenerationRequest, cancel: CancelToken | None, priority: int
-    ) -> Iterator[str]:
+    def _stream_text(self, prompt: str, request: GenerationRequest, cancel: CancelToken | None) -> Iterator[str]:
         prompt_ids = self.encode(prompt)
         generated: list[int] = []
         emitted = ""
-        for token in self.stream_ids(prompt_ids, request, cancel, priority):
+        for token in self.stream_ids(prompt_ids, request, cancel):
             generated.append(token)
             text = self.tokenizer.decode(generated, skip_special_tokens=True)
             # An incomplete multi-byte character decodes as U+FFFD: wait for the next token.
@@ -311,7 +306,7 @@ class TransformersLLM:
             elif not text.startswith(emitted):
                 emitted = text  # tokenizer normalisation changed earlier text; keep going from here
 
-    def _feed(self, ids: list[int], run: _Run, priority: int) -> Any:
+    def _feed(self, ids: list[int], run: _Run, priority: Priority) -> Any:
         import torch
 
         with self.gate.hold(priority):

@@ -10,12 +10,15 @@ from typing import Any
 
 from openagent_lsp.config import Settings
 from openagent_lsp.errors import OpenAgentError
+from openagent_lsp.llm.base import BaseLLM, GenerationStats
 from openagent_lsp.llm.factory import describe_backend, get_llm
 from openagent_lsp.logging import get_logger
 
 log = get_logger(__name__)
 
 ProgressFn = Callable[[str, "int | None"], None]
+# Turns the ``model`` setting into a backend; tests and benchmarks pass their own.
+LLMFactory = Callable[[str, Settings], BaseLLM]
 
 
 @dataclass
@@ -38,10 +41,11 @@ class ModelStatus:
 
 
 class ModelManager:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, factory: LLMFactory = get_llm) -> None:
         self._settings = settings
+        self._factory = factory
         self._lock = threading.Lock()
-        self._llm: Any = None
+        self._llm: BaseLLM | None = None
         self._state = "idle"
         self._error: str | None = None
         self._load_seconds: float | None = None
@@ -88,7 +92,7 @@ class ModelManager:
                 progress(message, percent)
 
         try:
-            llm = get_llm(settings.model, settings)
+            llm = self._factory(settings.model, settings)
             llm.load(report)
         except OpenAgentError as exc:
             self._fail(str(exc))
@@ -110,11 +114,22 @@ class ModelManager:
             self._error = message
             self._loaded_event.set()
 
-    def ready_llm(self) -> Any | None:
+    def ready_llm(self) -> BaseLLM | None:
         """The loaded model, or None while it is loading/failed (callers answer at once instead of hanging)."""
         return self._llm if self._state == "ready" else None
 
-    def wait_ready(self, timeout: float | None = None) -> Any | None:
+    def require_ready(self) -> BaseLLM:
+        """The loaded model, or an error the user can read: still loading (with progress), or failed."""
+        llm = self.ready_llm()
+        if llm is not None:
+            return llm
+        if self._state == "error":
+            raise OpenAgentError(f"the model failed to load: {self._error}")
+        percent = self._progress[1] if self._progress and self._state == "loading" else None
+        progress = f" ({percent}%)" if percent is not None else ""
+        raise OpenAgentError(f"the model is still loading{progress}; try again in a moment")
+
+    def wait_ready(self, timeout: float | None = None) -> BaseLLM | None:
         self._loaded_event.wait(timeout)
         return self.ready_llm()
 
@@ -127,10 +142,16 @@ class ModelManager:
         )
         if self._progress and self._state == "loading":
             status.progress_message, status.progress_percent = self._progress
-        info = getattr(self._llm, "info", None)
-        if info is not None:
-            status.device, status.precision, status.precision_reason = info.device, info.precision, info.reason
+        llm = self._llm
+        if llm is not None:
+            info = llm.info
+            status.device, status.precision = info.device or None, info.precision or None
+            status.precision_reason = info.reason or None
             status.threads = info.threads or None
-        if self._llm is not None:
-            status.fim = self._llm.fim_format is not None
+            status.fim = llm.fim_format is not None
         return status
+
+    def last_generation(self) -> GenerationStats | None:
+        """Figures of the model's latest generation (status shows them), or None before the first."""
+        llm = self.ready_llm()
+        return llm.last_stats if llm is not None else None

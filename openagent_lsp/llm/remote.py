@@ -9,25 +9,38 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from openagent_lsp.llm.base import CancelToken, FimFormat, GenerationRequest, ProgressCallback
+from openagent_lsp.llm.base import (
+    BackendInfo,
+    CancelToken,
+    FimFormat,
+    GenerationRequest,
+    GenerationStats,
+    ProgressCallback,
+)
 from openagent_lsp.llm.http import get_json, post_json_lines
-from openagent_lsp.llm.text import apply_stops, simple_chat_prompt
+from openagent_lsp.llm.text import apply_stops
 
 
 class _RemoteLLM:
-    fim_format: FimFormat | None = None
+    """What both remote backends share. Chat messages go to the server's chat endpoint, which applies
+    the model's own template; KV caches live on the server, so there is nothing to forget here."""
 
-    def __init__(self, model: str, base_url: str, timeout: float = 60.0) -> None:
+    fim_format: FimFormat | None = None
+    last_stats: GenerationStats | None = None
+
+    def __init__(self, backend: str, model: str, base_url: str, timeout: float = 60.0) -> None:
+        self.name = f"{backend}:{model}"
         self.model = model
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.loaded = False
+        self.info = BackendInfo(backend, device="remote", source=self.base_url)
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 4)
 
-    def chat_prompt(self, messages: list[dict[str, str]]) -> str:
-        return simple_chat_prompt(messages)
+    def forget(self, key: str) -> None:
+        return None
 
     def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> str:
         return "".join(self.stream(request, cancel))
@@ -44,8 +57,7 @@ class OllamaLLM(_RemoteLLM):
     """Ollama's native API; completions use ``raw`` mode so no chat template is applied to code."""
 
     def __init__(self, model: str, base_url: str = "http://127.0.0.1:11434", timeout: float = 60.0) -> None:
-        super().__init__(model, base_url, timeout)
-        self.name = f"ollama:{model}"
+        super().__init__("ollama", model, base_url, timeout)
 
     def load(self, progress: ProgressCallback | None = None) -> None:
         tags = get_json(f"{self.base_url}/api/tags", {}, self.timeout)
@@ -84,8 +96,7 @@ class OpenAICompatLLM(_RemoteLLM):
     """``/v1/completions`` for code, ``/v1/chat/completions`` for chat, both streamed as SSE."""
 
     def __init__(self, model: str, base_url: str, api_key: str = "", timeout: float = 60.0) -> None:
-        super().__init__(model, base_url, timeout)
-        self.name = f"openai:{model}"
+        super().__init__("openai", model, base_url, timeout)
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
     def load(self, progress: ProgressCallback | None = None) -> None:

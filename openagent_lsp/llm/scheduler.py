@@ -1,7 +1,7 @@
 """One model, many callers: a priority gate taken around every forward pass.
 
-Completions (priority 0) go before chat (priority 1): a chat answer that is streaming yields the model
-between two tokens whenever a completion is waiting, so typing never waits for a long answer.
+Completions go before chat (``Priority``): a chat answer that is streaming yields the model between two
+tokens whenever a completion is waiting, so typing never waits for a long answer.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import itertools
 import threading
 from collections.abc import Iterator
 
-COMPLETION = 0
-CHAT = 1
+from openagent_lsp.llm.base import Priority
 
 
 class PriorityGate:
@@ -23,8 +22,8 @@ class PriorityGate:
         self._tickets = itertools.count()
 
     @contextlib.contextmanager
-    def hold(self, priority: int) -> Iterator[None]:
-        ticket = (priority, next(self._tickets))
+    def hold(self, priority: Priority) -> Iterator[None]:
+        ticket = (int(priority), next(self._tickets))
         with self._cond:
             self._waiting.append(ticket)
             while self._busy or min(self._waiting) != ticket:

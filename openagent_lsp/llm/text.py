@@ -29,7 +29,11 @@ def apply_stops(pieces: Iterable[str], stops: list[str]) -> Iterator[str]:
         yield buffer
 
 
-def simple_chat_prompt(messages: list[dict[str, str]]) -> str:
+# A base model continues a transcript with the next turn: these end its answer.
+TRANSCRIPT_STOPS = ["\nUser:", "\nAssistant:", "\nSystem:", "\nTool:"]
+
+
+def transcript_prompt(messages: list[dict[str, str]]) -> str:
     """A plain transcript for models without a chat template (base models)."""
     lines = []
     for message in messages:

@@ -27,6 +27,13 @@ class Risk(enum.StrEnum):
         return ["low", "medium", "high", "critical"].index(self.value)
 
 
+class ToolKind(enum.StrEnum):
+    """What a guarded call does: run a command, or touch a file. Grants and prompts are kept per kind."""
+
+    COMMAND = "command"
+    FILE = "file"
+
+
 class FileOp(enum.StrEnum):
     READ = "read"
     WRITE = "write"
@@ -66,7 +73,7 @@ class ApprovalAnswer(enum.StrEnum):
 class ApprovalRequest:
     """What the user is asked: the exact subject (command or path), the risk and why."""
 
-    kind: str  # "command" or "file"
+    kind: ToolKind
     subject: str  # the exact command line, or "write /abs/path"
     decision: Decision
     workspace: str

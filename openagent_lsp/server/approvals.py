@@ -1,16 +1,15 @@
 """The Approver over ``window/showMessageRequest``: the user sees the exact command or path, the risk
-and the reason. A dismissed prompt, no answer in time, or a client that cannot show prompts all mean
-"no" — enforcement stays in the server, where the model cannot reach."""
+and the reason. A dismissed prompt, or a client that cannot show prompts, means "no"; so does no answer
+in time, which the ToolGuard enforces for every approver. Enforcement stays in the server, where the
+model cannot reach."""
 
 from __future__ import annotations
-
-import asyncio
 
 from lsprotocol import types
 
 from openagent_lsp.logging import get_logger
-from openagent_lsp.policy.types import ApprovalAnswer, ApprovalRequest
-from openagent_lsp.server.app import OpenAgentServer
+from openagent_lsp.policy.types import ApprovalAnswer, ApprovalRequest, ToolKind
+from openagent_lsp.server.server import OpenAgentServer
 
 log = get_logger(__name__)
 
@@ -21,7 +20,7 @@ DENY = "Deny"
 
 def approval_message(request: ApprovalRequest) -> str:
     decision = request.decision
-    what = "run this command" if request.kind == "command" else "do this file operation"
+    what = "run this command" if request.kind is ToolKind.COMMAND else "do this file operation"
     return (
         f"OpenAgent wants to {what}:\n\n{request.subject}\n\n"
         f"Risk: {decision.risk.value.upper()} — {decision.reason}\nRule: {decision.rule}"
@@ -29,9 +28,8 @@ def approval_message(request: ApprovalRequest) -> str:
 
 
 class EditorApprover:
-    def __init__(self, server: OpenAgentServer, timeout_s: float) -> None:
+    def __init__(self, server: OpenAgentServer) -> None:
         self._server = server
-        self._timeout_s = timeout_s
 
     async def ask(self, request: ApprovalRequest) -> ApprovalAnswer:
         if "showMessageRequest" not in self._server.client_features:
@@ -45,12 +43,7 @@ class EditorApprover:
             type=types.MessageType.Warning, message=approval_message(request), actions=actions
         )
         try:
-            answer = await asyncio.wait_for(
-                self._server.window_show_message_request_async(params), self._timeout_s
-            )
-        except TimeoutError:
-            log.warning("approval_timed_out", subject=request.subject, timeout_s=self._timeout_s)
-            return ApprovalAnswer.DENY
+            answer = await self._server.window_show_message_request_async(params)
         except Exception as exc:
             log.warning("approval_failed", subject=request.subject, error=str(exc))
             return ApprovalAnswer.DENY

@@ -11,10 +11,10 @@ from typing import Any
 
 from lsprotocol import types
 
-from openagent_lsp.errors import InvalidInputError
+from openagent_lsp.context.text import utf16_len
 from openagent_lsp.server import convert, methods
-from openagent_lsp.server.app import OpenAgentServer
 from openagent_lsp.server.errors import guarded
+from openagent_lsp.server.server import OpenAgentServer
 
 _WORD_TAIL = re.compile(r"[A-Za-z0-9_]*$")
 
@@ -73,7 +73,7 @@ def _register_fallback(server: OpenAgentServer) -> None:
         word = _WORD_TAIL.search(line_prefix)
         word_text = word.group(0) if word else ""
         start = types.Position(line=params.position.line,
-                               character=params.position.character - _utf16_len(word_text))
+                               character=params.position.character - utf16_len(word_text))
         new_text = word_text + result.text
         first_line = result.text.strip().splitlines()[0] if result.text.strip() else result.text
         ls.completions.record_shown()
@@ -89,12 +89,3 @@ def _register_fallback(server: OpenAgentServer) -> None:
             command=_accept_command(uri, result.id, result.text),
         )
         return types.CompletionList(is_incomplete=True, items=[item])
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def require_document(server: OpenAgentServer, uri: str) -> None:
-    if uri not in server.documents:
-        raise InvalidInputError(f"document not open: {uri}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from openagent_lsp.server import convert
-from openagent_lsp.server.app import OpenAgentServer
+from openagent_lsp.server.server import OpenAgentServer
 
 
 def register(server: OpenAgentServer) -> None:
@@ -24,5 +24,5 @@ def register(server: OpenAgentServer) -> None:
         ls.documents.close(params.text_document.uri)
         ls.completions.forget(params.text_document.uri)
         llm = ls.models.ready_llm()
-        if llm is not None and hasattr(llm, "forget"):
+        if llm is not None:
             llm.forget(params.text_document.uri)

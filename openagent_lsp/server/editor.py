@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from openagent_lsp.server.app import OpenAgentServer
+from openagent_lsp.server.server import OpenAgentServer
 
 
 class LspEditorBridge:

@@ -15,8 +15,8 @@ from pygls.uris import to_fs_path
 from openagent_lsp import __version__
 from openagent_lsp.errors import ConfigError
 from openagent_lsp.logging import editor_bridge, get_logger
-from openagent_lsp.server import methods
-from openagent_lsp.server.app import OpenAgentServer
+from openagent_lsp.server import completion, methods
+from openagent_lsp.server.server import OpenAgentServer
 
 log = get_logger(__name__)
 
@@ -43,8 +43,6 @@ def register(server: OpenAgentServer) -> None:
             ls.client_features.add("applyEdit")
         # Options are validated in `initialized`, after this answer went out (errors are shown then).
         ls.pending_init_options = params.initialization_options
-        from openagent_lsp.server import completion
-
         completion.register_for_client(ls)
 
     @server.feature(types.INITIALIZED)
@@ -93,7 +91,6 @@ def apply_initialization_options(ls: OpenAgentServer) -> None:
 
 def status_payload(ls: OpenAgentServer) -> dict[str, Any]:
     proto = ls.protocol_stats
-    services = ls.services
     return {
         "version": __version__,
         "uptimeSeconds": round(time.monotonic() - ls.started_at, 3),
@@ -105,13 +102,13 @@ def status_payload(ls: OpenAgentServer) -> dict[str, Any]:
         "completion": ls.completions.counters.to_json(),
         "lastGeneration": _last_generation(ls),
         "openDocuments": len(ls.documents),
-        "agent": services.metrics_json() if services is not None else None,
+        "agent": ls.services.metrics_json() if ls.services_started else None,
         "workspace": str(ls.workspace_root),
     }
 
 
 def _last_generation(ls: OpenAgentServer) -> dict[str, Any] | None:
-    stats = getattr(ls.models.ready_llm(), "last_stats", None)
+    stats = ls.models.last_generation()
     if stats is None:
         return None
     return {"promptTokens": stats.prompt_tokens, "reusedTokens": stats.reused_tokens,

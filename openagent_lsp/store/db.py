@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openagent_lsp.errors import ConfigError, InvalidInputError
+from openagent_lsp.policy.types import ToolKind
 
 APP_NAME = "openagent-lsp"
 DEFAULT_FILENAME = "openagent.db"
@@ -191,7 +192,7 @@ class Store:
 
     # -- grants ("always allow") ------------------------------------------------------------------
 
-    def add_grant(self, workspace: str, grant_key: str, kind: str = "command") -> None:
+    def add_grant(self, workspace: str, grant_key: str, kind: ToolKind = ToolKind.COMMAND) -> None:
         if not grant_key:
             raise InvalidInputError("an empty grant key cannot be stored")
         with self._tx() as conn:
@@ -200,7 +201,7 @@ class Store:
                 (str(workspace), kind, grant_key, time.time()),
             )
 
-    def list_grants(self, workspace: str, kind: str = "command") -> list[str]:
+    def list_grants(self, workspace: str, kind: ToolKind = ToolKind.COMMAND) -> list[str]:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT grant_key FROM grants WHERE workspace = ? AND kind = ?"
@@ -220,7 +221,7 @@ class Store:
             rows = self._conn.execute(query + " ORDER BY workspace, created_at", params).fetchall()
         return [dict(row) for row in rows]
 
-    def revoke_grant(self, workspace: str, grant_key: str, kind: str = "command") -> bool:
+    def revoke_grant(self, workspace: str, grant_key: str, kind: ToolKind = ToolKind.COMMAND) -> bool:
         with self._tx() as conn:
             cur = conn.execute(
                 "DELETE FROM grants WHERE workspace = ? AND kind = ? AND grant_key = ?",

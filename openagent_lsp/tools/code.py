@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from openagent_lsp.context.languages import language_id_for_path
 from openagent_lsp.context.outline import Symbol, find_symbol, outline
 from openagent_lsp.errors import ToolError
+from openagent_lsp.tools.workspace import confine
 
 MAX_FILE_BYTES = 1_000_000
 SKIP_DIRS = frozenset(
@@ -38,18 +39,6 @@ class CodeFindSymbolInput(BaseModel):
     max_files: int = Field(default=2000, ge=1, le=100_000, description="Stop after this many files.")
 
 
-def resolve_in_workspace(path: str, workspace: Path) -> Path:
-    """``path`` made absolute under ``workspace``; anything escaping it (``..``, symlinks) is refused."""
-    root = Path(workspace).resolve()
-    candidate = Path(path)
-    if not candidate.is_absolute():
-        candidate = root / candidate
-    resolved = candidate.resolve()
-    if not resolved.is_relative_to(root):
-        raise ToolError(f"Path {path!r} is outside the workspace {root}.")
-    return resolved
-
-
 def _read_source(file: Path) -> str:
     try:
         size = file.stat().st_size
@@ -70,7 +59,7 @@ def _format_symbol(sym: Symbol) -> str:
 
 def code_outline(path: str, workspace: Path) -> str:
     """Outline of one workspace file, one symbol per line (``line: kind name``, lines 1-based)."""
-    file = resolve_in_workspace(path, workspace)
+    file = confine(path, workspace).path
     if not file.is_file():
         raise ToolError(f"{path} is not a file in the workspace.")
     language_id = language_id_for_path(file.name)

@@ -21,14 +21,14 @@ import os
 import stat
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from openagent_lsp.errors import PolicyViolationError, ToolError
-from openagent_lsp.policy.types import FileOp
+from openagent_lsp.policy.types import FileOp, ToolKind
 from openagent_lsp.tools.base import Tool, ToolContext, ToolResult
+from openagent_lsp.tools.workspace import ConfinedPath, confine
 
 DEFAULT_READ_CAP = 256 * 1024
 MAX_WRITE_BYTES = 4 * 1024 * 1024
@@ -37,46 +37,6 @@ _SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-
-
-@dataclass(frozen=True)
-class ConfinedPath:
-    """A path proven to be inside ``root``; ``parts`` are the components below the root."""
-
-    root: Path
-    path: Path
-    parts: tuple[str, ...]
-
-    @property
-    def name(self) -> str:
-        return self.parts[-1] if self.parts else ""
-
-    @property
-    def relative(self) -> str:
-        return "/".join(self.parts) or "."
-
-
-def confine(path: str, workspace: Path, *, follow_final_symlink: bool = True) -> ConfinedPath:
-    """Resolve ``path`` (as the model wrote it) and prove it stays inside ``workspace``.
-
-    ``follow_final_symlink=False`` is for delete: removing a link removes the link, like ``rm``.
-    """
-    if "\x00" in path:
-        raise PolicyViolationError("path contains a NUL byte")
-    root = Path(workspace).resolve()
-    candidate = Path(os.path.expanduser(path))
-    if not candidate.is_absolute():
-        candidate = root / candidate
-    try:
-        if follow_final_symlink or candidate.name in ("", ".", ".."):
-            resolved = candidate.resolve()
-        else:
-            resolved = candidate.parent.resolve() / candidate.name
-    except (OSError, RuntimeError) as exc:  # symlink loops
-        raise PolicyViolationError(f"cannot resolve path {path!r}: {exc}") from exc
-    if not resolved.is_relative_to(root):
-        raise PolicyViolationError(f"path outside the workspace: {path} (resolves to {resolved})")
-    return ConfinedPath(root=root, path=resolved, parts=resolved.relative_to(root).parts)
 
 
 def _open_dir(root: Path, parts: Sequence[str], *, create: bool = False) -> int:
@@ -255,7 +215,7 @@ def preflight(ctx: ToolContext, op: FileOp, path: str, *, follow_final_symlink: 
     try:
         return confine(path, ctx.workspace, follow_final_symlink=follow_final_symlink)
     except PolicyViolationError as exc:
-        ctx.guard.audit_refusal("file", f"{op.value} {path}", str(exc))
+        ctx.guard.audit_refusal(ToolKind.FILE, f"{op.value} {path}", str(exc))
         raise
 
 

@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from openagent_lsp.errors import PolicyViolationError, ToolError
 from openagent_lsp.policy.types import FileOp
 from openagent_lsp.tools.base import Tool, ToolContext, ToolResult
-from openagent_lsp.tools.files import confine, preflight
+from openagent_lsp.tools.files import preflight
+from openagent_lsp.tools.workspace import confine
 
 OUTPUT_CAP = 64 * 1024
 

@@ -30,14 +30,11 @@ from openagent_lsp.policy.types import (
     Decision,
     FileOp,
     Risk,
+    ToolKind,
     Verdict,
 )
 
 log = get_logger(__name__)
-
-KIND_COMMAND = "command"
-KIND_FILE = "file"
-
 
 class PolicyEngineLike(Protocol):
     """The subset of ``openagent_lsp.policy.engine.PolicyEngine`` the guard relies on."""
@@ -58,21 +55,21 @@ class AuditLogLike(Protocol):
 class GrantStore(Protocol):
     """Persistent "always allow" grants, scoped per workspace (implemented by ``store.db.Store``)."""
 
-    def list_grants(self, workspace: str, kind: str = KIND_COMMAND) -> list[str]: ...
+    def list_grants(self, workspace: str, kind: ToolKind = ToolKind.COMMAND) -> list[str]: ...
 
-    def add_grant(self, workspace: str, grant_key: str, kind: str = KIND_COMMAND) -> None: ...
+    def add_grant(self, workspace: str, grant_key: str, kind: ToolKind = ToolKind.COMMAND) -> None: ...
 
 
 class InMemoryGrantStore:
     """Grants that live as long as the process; for tests and for running without a database."""
 
     def __init__(self) -> None:
-        self._grants: dict[tuple[str, str], list[str]] = {}
+        self._grants: dict[tuple[str, ToolKind], list[str]] = {}
 
-    def list_grants(self, workspace: str, kind: str = KIND_COMMAND) -> list[str]:
+    def list_grants(self, workspace: str, kind: ToolKind = ToolKind.COMMAND) -> list[str]:
         return list(self._grants.get((workspace, kind), []))
 
-    def add_grant(self, workspace: str, grant_key: str, kind: str = KIND_COMMAND) -> None:
+    def add_grant(self, workspace: str, grant_key: str, kind: ToolKind = ToolKind.COMMAND) -> None:
         keys = self._grants.setdefault((workspace, kind), [])
         if grant_key not in keys:
             keys.append(grant_key)
@@ -102,7 +99,7 @@ _RUNS = frozenset({Outcome.ALLOWED, Outcome.GRANTED, Outcome.APPROVED_ONCE, Outc
 class Authorization:
     """A policy ``Decision`` plus what the guard concluded from it."""
 
-    kind: str
+    kind: ToolKind
     subject: str
     decision: Decision
     outcome: Outcome
@@ -164,9 +161,9 @@ class ToolGuard:
         try:
             decision = self.engine.check_command(command, cwd, self.workspace)
         except Exception as exc:  # fail closed on any engine bug
-            log.warning("policy_engine_error", kind=KIND_COMMAND, error=repr(exc))
+            log.warning("policy_engine_error", kind=ToolKind.COMMAND, error=repr(exc))
             decision = _fail_decision(f"policy engine error: {exc}")
-            return self._conclude(KIND_COMMAND, command, decision, Outcome.ERROR, decision.reason, cwd=cwd)
+            return self._conclude(ToolKind.COMMAND, command, decision, Outcome.ERROR, decision.reason, cwd=cwd)
         if force_approval and decision.verdict is Verdict.ALLOW:
             decision = Decision(
                 verdict=Verdict.REQUIRE_APPROVAL,
@@ -180,7 +177,7 @@ class ToolGuard:
         def matches(key: str) -> bool:
             return self.engine.grant_key_matches(command, key, cwd, self.workspace)
 
-        return await self._decide(KIND_COMMAND, command, decision, matches, cwd=cwd)
+        return await self._decide(ToolKind.COMMAND, command, decision, matches, cwd=cwd)
 
     async def authorize_path(self, op: FileOp, path: str) -> Authorization:
         """Decide whether file operation ``op`` may touch ``path`` (as the model wrote it)."""
@@ -188,22 +185,22 @@ class ToolGuard:
         try:
             decision = self.engine.check_path(op, path, self.workspace)
         except Exception as exc:
-            log.warning("policy_engine_error", kind=KIND_FILE, error=repr(exc))
+            log.warning("policy_engine_error", kind=ToolKind.FILE, error=repr(exc))
             decision = _fail_decision(f"policy engine error: {exc}")
-            return self._conclude(KIND_FILE, subject, decision, Outcome.ERROR, decision.reason)
+            return self._conclude(ToolKind.FILE, subject, decision, Outcome.ERROR, decision.reason)
 
         # File grants are only reused when the engine produced the very same key for this subject.
         def matches(key: str) -> bool:
             return key == decision.grant_key
 
-        return await self._decide(KIND_FILE, subject, decision, matches)
+        return await self._decide(ToolKind.FILE, subject, decision, matches)
 
-    def audit_refusal(self, kind: str, subject: str, reason: str) -> None:
+    def audit_refusal(self, kind: ToolKind, subject: str, reason: str) -> None:
         """Record a refusal made by a tool's own checks (a path or cwd outside the workspace) before
         the policy was even asked, so the audit log shows every attempt, not only policy decisions."""
         record = {
             "event": "tool_refused",
-            "kind": kind,
+            "kind": kind.value,
             "subject": subject,
             "workspace": self.workspace_key,
             "reason": reason[:2000],
@@ -244,7 +241,7 @@ class ToolGuard:
 
     async def _decide(
         self,
-        kind: str,
+        kind: ToolKind,
         subject: str,
         decision: Decision,
         matches: Any,
@@ -306,7 +303,7 @@ class ToolGuard:
 
     def _conclude(
         self,
-        kind: str,
+        kind: ToolKind,
         subject: str,
         decision: Decision,
         outcome: Outcome,
@@ -319,7 +316,7 @@ class ToolGuard:
         record: dict[str, Any] = {
             "event": "tool_decision",
             "call_id": auth.call_id,
-            "kind": kind,
+            "kind": kind.value,
             "subject": subject,
             "workspace": self.workspace_key,
             "decision": _enum_text(decision.verdict),

@@ -24,11 +24,11 @@ from openagent_lsp.tools.files import (
     FilesListTool,
     FilesReadTool,
     FilesWriteTool,
-    confine,
     preflight,
 )
 from openagent_lsp.tools.git import GitBlameTool, GitCommitTool, GitDiffTool, GitLogTool, GitStatusTool
 from openagent_lsp.tools.shell import ShellTool
+from openagent_lsp.tools.workspace import confine
 
 log = get_logger(__name__)
 

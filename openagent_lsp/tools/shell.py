@@ -34,7 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from openagent_lsp.errors import PolicyViolationError, ToolError
 from openagent_lsp.llm.base import CancelToken
+from openagent_lsp.policy.types import ToolKind
 from openagent_lsp.tools.base import Tool, ToolContext, ToolResult
+from openagent_lsp.tools.workspace import confine
 
 DEFAULT_OUTPUT_CAP = 64 * 1024
 DEFAULT_TIMEOUT_S = 60.0
@@ -296,15 +298,12 @@ class ShellRunInput(BaseModel):
 
 def resolve_cwd(cwd: str | None, workspace: Path) -> Path:
     """The directory the command runs in: inside the workspace after resolving symlinks, or refused."""
-    root = workspace.resolve()
     if not cwd:
-        return root
-    candidate = Path(os.path.expanduser(cwd))
-    if not candidate.is_absolute():
-        candidate = root / candidate
-    resolved = candidate.resolve()
-    if not resolved.is_relative_to(root):
-        raise PolicyViolationError(f"working directory outside the workspace: {cwd}")
+        return workspace.resolve()
+    try:
+        resolved = confine(cwd, workspace).path
+    except PolicyViolationError as exc:
+        raise PolicyViolationError(f"working directory outside the workspace: {cwd}") from exc
     if not resolved.is_dir():
         raise ToolError(f"working directory does not exist: {cwd}")
     return resolved
@@ -339,7 +338,7 @@ class ShellTool(Tool):
         try:
             cwd = resolve_cwd(args.cwd, ctx.workspace)
         except PolicyViolationError as exc:
-            ctx.guard.audit_refusal("command", args.command, str(exc))
+            ctx.guard.audit_refusal(ToolKind.COMMAND, args.command, str(exc))
             raise
         auth = await ctx.guard.authorize_command(args.command, cwd)
         auth.raise_if_denied()

@@ -9,7 +9,7 @@ import pytest_asyncio
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.support.lsp import initialize, server_env, start_client
+from tests.support.lsp import HELD_SERVER_COMMAND, SERVER_COMMAND, initialize, server_env, start_client
 
 PY_SOURCE = "def add(a, b):\n    \n"
 PY_CURSOR = types.Position(line=1, character=4)
@@ -81,15 +81,21 @@ async def make_session(tmp_path: Path, tiny_model_dir: Path) -> AsyncIterator[Ca
     sessions: list[Session] = []
 
     async def factory(shape: str = "vscode", options: Any = None, wait: bool = True, root: Path | None = None,
-                      **env: str) -> Session:
+                      hold_after_pieces: int | None = None, **env: str) -> Session:
+        """``hold_after_pieces``: run the held server, whose generations wait for their cancel after
+        that many pieces (tests of cancellation then never race the model)."""
         from tests.support.lsp import wait_model_ready
 
         if root is None:
             root = tmp_path / f"ws{len(sessions)}"
             root.mkdir()
         base = {"OPENAGENT_PRECISION": "fp32"}
+        command = SERVER_COMMAND
+        if hold_after_pieces is not None:
+            base["OPENAGENT_TEST_HOLD_AFTER_PIECES"] = str(hold_after_pieces)
+            command = HELD_SERVER_COMMAND
         base.update(env)
-        client = await start_client(server_env(tmp_path, base.pop("model", tiny_model_dir), **base))
+        client = await start_client(server_env(tmp_path, base.pop("model", tiny_model_dir), **base), command)
         session = Session(client, root)
         sessions.append(session)
         session.init_result = await initialize(client, root, shape, options)

@@ -11,6 +11,8 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 SERVER_COMMAND = [sys.executable, "-m", "openagent_lsp"]
+# The real server whose model holds each generation until it is cancelled (tests of cancellation).
+HELD_SERVER_COMMAND = [sys.executable, "-m", "tests.support.held_server"]
 
 
 def server_env(tmp: Path, model: str | Path, **extra: str) -> dict[str, str]:
@@ -44,8 +46,8 @@ def capabilities(shape: str) -> types.ClientCapabilities:
     raise ValueError(shape)
 
 
-async def start_client(env: dict[str, str]) -> LanguageClient:
-    config = ClientServerConfig(server_command=SERVER_COMMAND, server_env=env)
+async def start_client(env: dict[str, str], command: list[str] = SERVER_COMMAND) -> LanguageClient:
+    config = ClientServerConfig(server_command=command, server_env=env)
     client = await config.start()
     assert isinstance(client, LanguageClient)
     return client

@@ -20,7 +20,7 @@ from openagent_lsp.config import CompletionSettings
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.types import Position, Range, TextChange
 from openagent_lsp.errors import GenerationCancelled
-from openagent_lsp.llm.base import CancelToken, GenerationRequest
+from openagent_lsp.llm.base import BackendInfo, CancelToken, GenerationRequest
 
 
 @dataclass
@@ -33,14 +33,17 @@ class Call:
 
 @dataclass
 class MockLLM:
-    """Streams ``pieces``, ``delay`` s before each; ``gate`` (if set) blocks before piece ``gate_at``."""
+    """Streams ``pieces``, ``delay`` s before each; ``gate`` (if given) blocks before piece ``gate_at`` until
+    it is set or the generation is cancelled, in every call or only in call number ``gate_call``."""
 
     pieces: list[str]
     delay: float = 0.0
     gate: threading.Event | None = None
     gate_at: int = 1
+    gate_call: int | None = None
     fim_format: None = None
-    info: None = None
+    info: BackendInfo = field(default_factory=lambda: BackendInfo("mock"))
+    last_stats: None = None
     name: str = "mock"
     calls: list[Call] = field(default_factory=list)
     started: threading.Event = field(default_factory=threading.Event)
@@ -49,13 +52,17 @@ class MockLLM:
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 4)
 
+    def forget(self, key: str) -> None:
+        return None
+
     def stream(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Iterator[str]:
         call = Call(request)
         self.calls.append(call)
+        gated = self.gate is not None and self.gate_call in (None, len(self.calls) - 1)
         self.started.set()
         try:
             for i, piece in enumerate(self.pieces):
-                if self.gate is not None and i == self.gate_at:
+                if gated and i == self.gate_at:
                     while not self.gate.wait(0.01):
                         if cancel is not None and cancel.cancelled:
                             break
@@ -101,10 +108,8 @@ SINGLE_POS = Position(0, 16)
 async def test_debounce_coalesces_a_burst_into_one_model_call() -> None:
     llm = MockLLM(["quantity", " + tax\n"])
     engine, _store, uri = make_engine(llm, SINGLE, debounce_ms=60)
-    tasks = []
-    for _ in range(6):
-        tasks.append(asyncio.create_task(engine.complete(uri, SINGLE_POS, AUTOMATIC)))
-        await asyncio.sleep(0.01)
+    # Six keystrokes in one burst: all six requests start (in this loop turn) before any debounce ends.
+    tasks = [asyncio.create_task(engine.complete(uri, SINGLE_POS, AUTOMATIC)) for _ in range(6)]
     results = await asyncio.gather(*tasks)
     assert len(llm.calls) == 1
     assert [r.source for r in results[:-1]] == ["superseded"] * 5
@@ -113,18 +118,29 @@ async def test_debounce_coalesces_a_burst_into_one_model_call() -> None:
     assert engine.counters.model_calls == 1 and engine.counters.superseded == 5
 
 
-async def test_invoked_request_skips_the_debounce() -> None:
+async def test_invoked_request_skips_the_debounce(monkeypatch: pytest.MonkeyPatch) -> None:
     llm = MockLLM(["quantity\n"])
     engine, _store, uri = make_engine(llm, SINGLE, debounce_ms=2000)
-    result = await asyncio.wait_for(engine.complete(uri, SINGLE_POS, INVOKED), timeout=1.5)
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recording_sleep(delay: float, *args: object) -> None:
+        slept.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", recording_sleep)
+    result = await engine.complete(uri, SINGLE_POS, INVOKED)
+    assert 2.0 not in slept  # an explicit request never waits for the debounce
+    await engine.complete(uri, Position(0, 0), AUTOMATIC)
+    assert 2.0 in slept  # while typing it does
     assert result.text == "quantity"
 
 
 async def test_superseded_request_answers_empty_and_its_generation_stops() -> None:
-    llm = MockLLM([f"p{i}" for i in range(40)] + ["\n"], delay=0.02)
+    # The first generation waits after two pieces until it is superseded; the second runs through.
+    llm = MockLLM([f"p{i}" for i in range(40)] + ["\n"], gate=threading.Event(), gate_at=2, gate_call=0)
     engine, _store, uri = make_engine(llm, SINGLE)
     first = asyncio.create_task(engine.complete(uri, SINGLE_POS))
-    await asyncio.to_thread(llm.started.wait, 2)
     await wait_until(lambda: llm.calls and llm.calls[0].yielded >= 2)
     second = await engine.complete(uri, SINGLE_POS)
     older = await first
@@ -136,14 +152,15 @@ async def test_superseded_request_answers_empty_and_its_generation_stops() -> No
 
 
 async def test_cancel_request_stops_the_generation() -> None:
-    llm = MockLLM([f"p{i}" for i in range(100)] + ["\n"], delay=0.02)
+    gate = threading.Event()  # never set: the generation waits at piece 1 until it is cancelled
+    llm = MockLLM([f"p{i}" for i in range(100)] + ["\n"], gate=gate, gate_at=1)
     engine, _store, uri = make_engine(llm, SINGLE)
     task = asyncio.create_task(engine.complete(uri, SINGLE_POS))
     await wait_until(lambda: llm.calls and llm.calls[0].yielded >= 1)
     task.cancel()  # what pygls does on $/cancelRequest
     with pytest.raises(asyncio.CancelledError):
         await task
-    await asyncio.to_thread(llm.ended.wait, 3)
+    assert await asyncio.to_thread(llm.ended.wait, 30)
     call = llm.calls[0]
     assert call.stopped_early and not call.finished
     assert call.yielded < 50

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from openagent_lsp.context.documents import Document, DocumentStore, utf16_len, utf16_to_index
+from openagent_lsp.context.documents import Document, DocumentStore
+from openagent_lsp.context.text import utf16_len, utf16_to_index
 from openagent_lsp.context.types import Position, Range, TextChange
 from openagent_lsp.errors import InvalidInputError
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from openagent_lsp.context.outline import find_symbol, outline
-from openagent_lsp.errors import ToolError
+from openagent_lsp.errors import PolicyViolationError, ToolError
 from openagent_lsp.tools.code import (
     CodeFindSymbolInput,
     CodeOutlineInput,
@@ -117,12 +117,12 @@ def test_code_outline_tool(workspace: Path) -> None:
 def test_code_outline_refuses_paths_outside_workspace(
     workspace: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    with pytest.raises(ToolError, match="outside the workspace"):
+    with pytest.raises(PolicyViolationError, match="outside the workspace"):
         code_outline("../etc/passwd", workspace)
     outside = tmp_path_factory.mktemp("outside") / "secret.py"
     outside.write_text("def secret(): pass\n", encoding="utf-8")
     (workspace / "link.py").symlink_to(outside)
-    with pytest.raises(ToolError, match="outside the workspace"):
+    with pytest.raises(PolicyViolationError, match="outside the workspace"):
         code_outline("link.py", workspace)
     with pytest.raises(ToolError, match="larger than"):
         code_outline("big.py", workspace)

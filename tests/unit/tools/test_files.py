@@ -16,11 +16,11 @@ from openagent_lsp.tools.files import (
     FilesListTool,
     FilesReadTool,
     FilesWriteTool,
-    confine,
     write_atomic,
 )
 from openagent_lsp.tools.guard import InMemoryGrantStore, ToolGuard
 from openagent_lsp.tools.testing import FakePolicyEngine, MemoryAuditLog, ScriptedApprover
+from openagent_lsp.tools.workspace import confine
 
 
 class PermissiveEngine(FakePolicyEngine):

@@ -219,9 +219,11 @@ async def test_unknown_verdict_is_refused(
 async def test_cancelled_approval_propagates_and_is_audited(
     engine: FakePolicyEngine, audit: MemoryAuditLog, workspace: Path
 ) -> None:
-    guard = ToolGuard(engine, ScriptedApprover(["hang"]), InMemoryGrantStore(), audit, workspace)
+    approver = ScriptedApprover(["hang"])
+    guard = ToolGuard(engine, approver, InMemoryGrantStore(), audit, workspace)
     task = asyncio.create_task(guard.authorize_command("pytest", None))
-    await asyncio.sleep(0.05)
+    while not approver.requests:  # the user is being asked
+        await asyncio.sleep(0)
     task.cancel()
     try:
         await task

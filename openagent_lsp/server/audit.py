@@ -6,9 +6,8 @@ import asyncio
 from typing import Any
 
 from openagent_lsp.server import methods
-from openagent_lsp.server.app import OpenAgentServer
 from openagent_lsp.server.errors import guarded
-from openagent_lsp.server.services import services
+from openagent_lsp.server.server import OpenAgentServer
 
 
 def register(server: OpenAgentServer) -> None:
@@ -16,7 +15,7 @@ def register(server: OpenAgentServer) -> None:
     @guarded(methods.AUDIT)
     async def audit(ls: OpenAgentServer, params: Any = None) -> dict[str, Any]:
         limit = _limit(params)
-        svc = services(ls)
+        svc = ls.services
         records = await asyncio.to_thread(svc.audit.recent, limit)
         ok, detail = await asyncio.to_thread(svc.audit.verify)
         return {"path": str(svc.audit_path), "verified": ok, "detail": detail, "records": records}
