@@ -29,6 +29,20 @@ SYSTEM_READ_DIRS = (
     "/sys",
     "/proc",
 )
+# Secrets inside the system directories: left out of the read grants (the grant of /etc is split
+# around them). Unreadable for ordinary users anyway, but a command run by root keeps uid 0 even
+# without capabilities, and owns these files.
+SYSTEM_SECRETS = (
+    "/etc/shadow",
+    "/etc/shadow-",
+    "/etc/gshadow",
+    "/etc/gshadow-",
+    "/etc/sudoers",
+    "/etc/sudoers.d",
+    "/etc/ssh",
+    "/etc/ssl/private",
+    "/etc/security/opasswd",
+)
 # Character devices a command may read and write (never raw disks or memory).
 DEVICES = (
     "/dev/null",
@@ -139,7 +153,7 @@ def build_plan(spec: SandboxSpec, level: SandboxLevel, tmpdir: str | None) -> di
     holes = sorted(
         {*(p for p in protected if p not in hidden), *(os.path.abspath(os.fspath(p)) for p in spec.protected)}
     )
-    holes = [h for h in holes if h not in hidden]
+    holes = [h for h in holes if h not in hidden] + _existing(list(SYSTEM_SECRETS))
     read_only = _existing([os.path.join(workspace, rel) for rel in spec.read_only])
 
     masks: list[tuple[str, list[str]]] = []
