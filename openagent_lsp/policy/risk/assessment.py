@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openagent_lsp.policy.paths import PathRuleSet, home_dir
+from openagent_lsp.policy.session import AgentWrites
 from openagent_lsp.policy.shell import Analysis, Part
-from openagent_lsp.policy.types import Risk, Verdict
+from openagent_lsp.policy.types import BoundFile, Risk, Verdict
 
 
 @dataclass(frozen=True)
@@ -30,16 +31,34 @@ class Finding:
     verdict: Verdict | None = None
     unknown: bool = False
     unknown_program: bool = False
+    # The part runs workspace code: it may run only inside the OS sandbox.
+    requires_sandbox: bool = False
+    # The part is git writing its own repository (index, refs): the sandbox must leave .git writable.
+    git_write: bool = False
 
 
 class Assessment:
     """Findings about one :class:`Analysis`, plus what combines across its parts."""
 
-    def __init__(self, analysis: Analysis, rules: PathRuleSet, workspace: Path) -> None:
+    def __init__(
+        self,
+        analysis: Analysis,
+        rules: PathRuleSet,
+        workspace: Path,
+        agent_writes: AgentWrites | None = None,
+    ) -> None:
         self.analysis = analysis
         self.rules = rules
         self.workspace = workspace
         self.home = home_dir()
+        self.agent_writes = agent_writes
+        # Links made by an earlier part of this command line (lexical path -> what it points to):
+        # a later write or read through one of them is judged as unknowable.
+        self.created_links: dict[Path, str] = {}
+        # Files this command line writes (redirects, outputs): a runner loading one of them asks.
+        self.written_here: set[Path] = set()
+        # Scripts and modules the command runs, bound by content for exact grants.
+        self.bound_files: list[BoundFile] = []
         self.findings: list[Finding] = []
         # Paths (or "environment variables") holding secrets that some part reads.
         self.sensitive: list[str] = []
@@ -58,8 +77,12 @@ class Assessment:
         verdict: Verdict | None = None,
         unknown: bool = False,
         unknown_program: bool = False,
+        requires_sandbox: bool = False,
+        git_write: bool = False,
     ) -> None:
-        self.findings.append(Finding(risk, reason, rule, subject, part, verdict, unknown, unknown_program))
+        self.findings.append(
+            Finding(risk, reason, rule, subject, part, verdict, unknown, unknown_program, requires_sandbox, git_write)
+        )
 
     @contextmanager
     def scratch_findings(self) -> Iterator[list[Finding]]:

@@ -10,6 +10,7 @@ and examples are documented in default_policy.yaml.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from openagent_lsp.policy.paths import PathRuleSet, resolve_user_path
@@ -18,6 +19,13 @@ from openagent_lsp.policy.risk.assessment import Assessment, Finding
 from openagent_lsp.policy.risk.files import chmod_like, handle_readonly
 from openagent_lsp.policy.risk.handlers import DESTRUCTIVE_GUESSES, HANDLERS
 from openagent_lsp.policy.risk.packages import handle_package
+from openagent_lsp.policy.risk.shapes import (
+    PLACEHOLDER,
+    apply_shape,
+    collect_written_here,
+    judge_program_location,
+    placeholder_trees,
+)
 from openagent_lsp.policy.risk.tables import (
     BUILD_TOOLS,
     DANGEROUS_ENV_RE,
@@ -32,22 +40,47 @@ from openagent_lsp.policy.risk.tables import (
     PRIVILEGE,
     RAW_NET,
     READ_ONLY,
+    SEARCH_PATH_ENV,
     SYSTEM_ADMIN,
 )
 from openagent_lsp.policy.risk.targets import judge_redirect, judge_sensitive_args
-from openagent_lsp.policy.shell import SHELLS, Analysis, Part, Word, is_interpreter, is_python, program_dir_is_standard
+from openagent_lsp.policy.session import AgentWrites
+from openagent_lsp.policy.shapes.check import Shape, Tree, judge_shape
+from openagent_lsp.policy.shell import (
+    DYN,
+    SHELLS,
+    Analysis,
+    Part,
+    Word,
+    is_interpreter,
+    is_python,
+    program_dir_is_standard,
+    wrapper_inner_start,
+)
 from openagent_lsp.policy.types import Risk
+
+# MEDIUM findings a family handler gives a program for running project code or changing the
+# repository; a known-safe shape replaces them (it runs in the sandbox, its files are judged).
+_COVERED_BY_SHAPE = frozenset({"risk:build", "risk:run-script", "risk:run-module", "risk:git-write", "risk:run-path"})
+# Commands without a catalogue entry that need none: what they run is a part of its own.
+_PAYLOAD_ONLY = frozenset({"eval", "trap", "exec", "builtin", "coproc", "command", "sudo", "doas"})
+_TEXT_ONLY = frozenset({"echo", "printf", "true"})
 
 
 class RiskAssessor:
     """Assesses an :class:`Analysis` against the path rules of a policy."""
 
-    def __init__(self, rules: PathRuleSet, workspace: Path) -> None:
+    def __init__(self, rules: PathRuleSet, workspace: Path, agent_writes: AgentWrites | None = None) -> None:
         self.rules = rules
         self.workspace = workspace
+        self.agent_writes = agent_writes
 
     def assess(self, analysis: Analysis) -> list[Finding]:
-        a = Assessment(analysis, self.rules, self.workspace)
+        return self.assess_full(analysis).findings
+
+    def assess_full(self, analysis: Analysis) -> Assessment:
+        """Every finding, plus the files the command's approval binds (see ``Assessment``)."""
+        a = Assessment(analysis, self.rules, self.workspace, self.agent_writes)
         for u in analysis.unknowns:
             a.add(Risk.HIGH, u.reason, "unknown:parse", u.subject, unknown=True)
         if analysis.unknowns and DESTRUCTIVE_TEXT.search(analysis.command):
@@ -58,8 +91,10 @@ class RiskAssessor:
                 "risk:unparsed-destructive",
                 analysis.command[:200],
             )
+        shapes = [_shape_of(a, idx, part) for idx, part in enumerate(analysis.parts)]
+        collect_written_here(a, [shape for shape, _ in shapes])
         for idx, part in enumerate(analysis.parts):
-            _judge_part(a, idx, part)
+            _judge_part(a, idx, part, *shapes[idx])
         for owner, red, cwd in analysis.redirects:
             judge_redirect(a, owner, red, cwd)
         for name, value, _via in analysis.assignments:
@@ -84,7 +119,28 @@ class RiskAssessor:
             else:
                 a.add(Risk.MEDIUM, f"expands secret variables ({names})", "risk:secret-var", analysis.command[:200])
         _judge_combinations(a)
-        return a.findings
+        a.findings = list(dict.fromkeys(a.findings))  # the same file judged twice is one finding
+        return a
+
+
+def _shape_of(a: Assessment, idx: int, p: Part) -> tuple[Shape | None, list[Tree]]:
+    """The known-safe shape of part ``idx`` (None when its program name is unknown until run time),
+    and what an ``xargs`` placeholder in it stands for."""
+    if not p.name:
+        return None, []
+    inner_start = wrapper_inner_start(p.name, p.args) if p.wrapper_of is not None else None
+    if not p.xargs_placeholder:
+        return judge_shape(p, inner_start), []
+    if p.name in _TEXT_ONLY:
+        return judge_shape(p, inner_start), []  # "xargs echo": whatever comes in is only printed
+    feeder = next((i for i, q in enumerate(a.analysis.parts) if q.wrapper_of == idx and q.name == "xargs"), None)
+    if feeder is None:
+        return Shape().fail("its arguments come from a command the policy cannot read"), []
+    trees, why = placeholder_trees(a, feeder)
+    if why:
+        return Shape().fail(why), []
+    marked = [Word(PLACEHOLDER, "<xargs input>") if (w.dynamic and w.text == DYN) else w for w in p.argv]
+    return judge_shape(replace(p, argv=marked), inner_start), trees
 
 
 def _judge_combinations(a: Assessment) -> None:
@@ -119,7 +175,7 @@ def _judge_combinations(a: Assessment) -> None:
             )
 
 
-def _judge_part(a: Assessment, idx: int, p: Part) -> None:
+def _judge_part(a: Assessment, idx: int, p: Part, shape: Shape | None, placeholder: list[Tree]) -> None:
     subj = p.display
     if not p.name:
         a.add(
@@ -132,12 +188,6 @@ def _judge_part(a: Assessment, idx: int, p: Part) -> None:
         a.add(Risk.HIGH, p.odd_name, "unknown:odd-name", subj, idx, unknown=True)
     if any(c.isspace() for c in p.name) or p.name in ("{", "}"):
         a.add(Risk.HIGH, f"{p.name!r} is not a plain program name", "unknown:odd-name", subj, idx, unknown=True)
-    if p.program_path and not program_dir_is_standard(p.program_path):
-        where = ""
-        res = resolve_user_path(p.program_path, p.cwd or a.workspace)
-        if res.path is not None and res.path.is_relative_to(a.workspace):
-            where = " from the workspace"
-        a.add(Risk.MEDIUM, f"runs the program {p.program_path}{where}", "risk:run-path", subj, idx)
     for name, value in p.assignments:
         _judge_assignment(a, idx, name, value)
     if p.code_dynamic:
@@ -148,14 +198,37 @@ def _judge_part(a: Assessment, idx: int, p: Part) -> None:
         a.add(Risk.HIGH, f"{p.name} runs code read from a run-time source", "risk:dynamic-code", p.display, idx)
         a.dynamic_code.append(idx)
     _judge_exec_options(a, idx, p)
-    _dispatch(a, idx, p)
+    known = shape is not None and shape.known
+    with a.scratch_findings() as family:
+        if p.program_path and not program_dir_is_standard(p.program_path):
+            where = ""
+            res = resolve_user_path(p.program_path, p.cwd or a.workspace)
+            if res.path is not None and res.path.is_relative_to(a.workspace):
+                where = " from the workspace"
+            a.add(Risk.MEDIUM, f"runs the program {p.program_path}{where}", "risk:run-path", subj, idx)
+        _dispatch(a, idx, p, shape_known=known)
+    fits = known and shape is not None and not shape.problem
+    a.findings.extend(
+        f for f in family if not (fits and f.risk is Risk.MEDIUM and f.verdict is None and f.rule in _COVERED_BY_SHAPE)
+    )
+    judge_program_location(a, idx, p)
+    if shape is not None and shape.known:
+        apply_shape(a, idx, p, shape, placeholder)
+    elif not family and p.name not in p.function_names and p.name not in _PAYLOAD_ONLY:
+        a.add(
+            Risk.MEDIUM,
+            f"{p.name} has no known-safe shape in this policy",
+            "shape:unknown-program",
+            subj,
+            idx,
+        )
     if p.name not in NON_PATH_ARGS:
         judge_sensitive_args(a, idx, p)
     if p.name in NETWORK or p.name in RAW_NET:
         a.network.append(idx)
 
 
-def _dispatch(a: Assessment, idx: int, p: Part) -> None:
+def _dispatch(a: Assessment, idx: int, p: Part, shape_known: bool) -> None:
     """Hand the part to the handler of its program, or of its program's family."""
     subj = p.display
     handler = HANDLERS.get(p.name)
@@ -188,7 +261,8 @@ def _dispatch(a: Assessment, idx: int, p: Part) -> None:
     elif p.name in BUILD_TOOLS:
         a.add(Risk.MEDIUM, f"{p.name} runs code or changes files", "risk:build", subj, idx)
     elif p.name in READ_ONLY:
-        handle_readonly(a, idx, p)
+        if not shape_known:  # a known shape judges the program's outputs itself
+            handle_readonly(a, idx, p)
     elif p.name in p.function_names:
         pass  # a call to a function defined in the same line: its body was judged
     else:
@@ -259,6 +333,19 @@ def _judge_destructive_guesses(a: Assessment, idx: int, p: Part) -> None:
 
 def _judge_assignment(a: Assessment, idx: int | None, name: str, value: Word) -> None:
     base = name.split("[", 1)[0]
+    if base in SEARCH_PATH_ENV:
+        for entry in value.text.split(":"):
+            path = resolve_user_path(entry, a.workspace).path if entry and DYN not in entry else None
+            if path is None or not path.is_relative_to(a.workspace):
+                a.add(
+                    Risk.HIGH,
+                    f"{base}={value.raw} imports code from outside the workspace",
+                    "risk:env-var",
+                    f"{base}={value.raw}"[:200],
+                    idx,
+                )
+                return
+        return
     if DANGEROUS_ENV_RE.match(base):
         a.add(
             Risk.HIGH,

@@ -8,6 +8,7 @@ from pathlib import Path
 from openagent_lsp.policy.risk.args import long_flags, opt_values, positionals, short_flags
 from openagent_lsp.policy.risk.assessment import Assessment
 from openagent_lsp.policy.risk.tables import (
+    DESTRUCTIVE_TEXT,
     GIT_EXEC_CONFIG_RE,
     GIT_HISTORY_REWRITE,
     GIT_NETWORK_SUBCOMMANDS,
@@ -29,9 +30,20 @@ def handle_git(a: Assessment, idx: int, p: Part) -> None:
     cwd = p.cwd
     while i < len(args):
         t = args[i].text
-        if t in ("-c", "--config-env") or t.startswith(("--config-env=", "--exec-path=")):
-            a.add(Risk.HIGH, f"git {t} can make git run arbitrary programs", "risk:git-config", p.display, idx)
-            i += 2 if t in ("-c", "--config-env") else 1
+        if t in ("-c", "--config-env") or t.startswith(("-c", "--config-env=", "--exec-path=")):
+            takes_next = t in ("-c", "--config-env")
+            value = args[i + 1].text if takes_next and i + 1 < len(args) else t.partition("=")[2] or t[2:]
+            if DESTRUCTIVE_TEXT.search(value):
+                a.add(
+                    Risk.CRITICAL,
+                    f"git {t.split('=')[0][:14]} runs destructive shell text",
+                    "risk:exec-option",
+                    p.display,
+                    idx,
+                )
+            else:
+                a.add(Risk.HIGH, f"git {t} can make git run arbitrary programs", "risk:git-config", p.display, idx)
+            i += 2 if takes_next else 1
             continue
         if t in ("-C",):
             if i + 1 < len(args):
@@ -68,7 +80,10 @@ def _git_subcommand(a: Assessment, idx: int, p: Part, sub: str, rest: list[Word]
     if any(t.startswith(("--upload-pack", "--receive-pack", "--exec=")) for t in texts) or (
         sub in ("clone", "fetch", "pull", "ls-remote", "archive") and "-u" in texts
     ):
-        add(Risk.HIGH, "git --upload-pack/--receive-pack runs a program", "risk:git-exec")
+        if DESTRUCTIVE_TEXT.search(" ".join(texts)):
+            add(Risk.CRITICAL, "git --upload-pack/--receive-pack runs destructive shell text", "risk:exec-option")
+        else:
+            add(Risk.HIGH, "git --upload-pack/--receive-pack runs a program", "risk:git-exec")
     for w in opt_values(rest, ("--output",)):
         judge_target(a, idx, subj, w, cwd, FileOp.WRITE)
     if sub in GIT_READ_SUBCOMMANDS:

@@ -5,6 +5,7 @@ answer for the same file.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -75,6 +76,16 @@ def judge_target(
             idx,
         )
         return
+    if through_created_link(a, w, cwd):
+        a.add(
+            Risk.HIGH,
+            f"{verb} {w.raw} goes through a link made earlier in this command: what it reaches is not known",
+            "path:link-in-command",
+            p_display,
+            idx,
+            verdict=Verdict.REQUIRE_APPROVAL,
+        )
+        return
     path, problem, everything = resolve_arg(w, cwd)
     if path is None:
         if op is FileOp.READ:
@@ -98,6 +109,26 @@ def judge_target(
     d = check_path(op, s, a.workspace, a.rules)
     if d.verdict is not Verdict.ALLOW:
         a.add(d.risk, d.reason, d.rule, p_display, idx, verdict=d.verdict)
+
+
+def lexical_path(w: Word, cwd: Path | None) -> Path | None:
+    """Where a literal path argument points before symlinks are followed (None if unknowable)."""
+    if w.dynamic:
+        return None
+    text = os.path.expanduser(w.text) if w.text.startswith("~") else w.text
+    if not text.startswith("/"):
+        if cwd is None:
+            return None
+        text = str(cwd / text)
+    return Path(os.path.normpath(text))
+
+
+def through_created_link(a: Assessment, w: Word, cwd: Path | None) -> bool:
+    """Whether ``w`` names a link an earlier part of this command made, or a path below it."""
+    if not a.created_links:
+        return False
+    lex = lexical_path(w, cwd)
+    return lex is not None and any(lex == link or lex.is_relative_to(link) for link in a.created_links)
 
 
 def judge_read(a: Assessment, idx: int | None, subject: str, path: Path) -> None:
@@ -186,7 +217,7 @@ def _glob_sensitive(a: Assessment, idx: int, p: Part, text: str) -> None:
 
 def judge_redirect(a: Assessment, owner: int | None, red: Redirect, cwd: Path | None) -> None:
     subject = (a.analysis.parts[owner].display if owner is not None else "") + f" {red.op} {red.target.raw}"
-    if red.op in ("<", "<&"):
+    if red.op in ("<", "<&", "<>"):
         if not red.target.dynamic and is_net_device(red.target.text):
             a.add(
                 Risk.CRITICAL,
@@ -195,5 +226,24 @@ def judge_redirect(a: Assessment, owner: int | None, red: Redirect, cwd: Path | 
                 subject.strip(),
                 owner,
             )
-        return  # reads through "<" are checked with the owning part
+            return
+        if red.op == "<&":
+            return
+        if red.target.dynamic:
+            a.add(
+                Risk.MEDIUM,
+                f"reads {red.target.raw}, a file only known at run time (it could hold secrets)",
+                "path:dynamic-read",
+                subject.strip(),
+                owner,
+                verdict=Verdict.REQUIRE_APPROVAL,
+            )
+            return
+        if owner is None:
+            # "$(<file)": bash itself reads the file into the command line.
+            path, _, _ = resolve_arg(red.target, cwd)
+            if path is not None:
+                judge_read(a, owner, subject.strip(), path)
+        if red.op != "<>":
+            return  # other reads through "<" are checked with the owning part
     judge_target(a, owner, subject.strip(), red.target, cwd, FileOp.WRITE, verb="redirect output")
