@@ -24,6 +24,10 @@ from openagent_lsp.policy.paths import glob_match
 # except site-packages (``.pth`` files) which is looked at explicitly.
 _SKIP_DIRS = frozenset({".git", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", "target"})
 MAX_SCAN_ENTRIES = 200_000
+# File times come from the kernel's coarse clock, which can lag time.time() by a tick: a file written
+# just after "since" may carry a slightly earlier time. Counting a second more only adds files changed
+# right before the command (at worst one extra prompt), never misses one it changed.
+CLOCK_SLACK_S = 1.0
 
 
 class AgentWrites:
@@ -90,7 +94,7 @@ class AgentWrites:
                     st = path.lstat()
                 except OSError:
                     continue
-                if st.st_ctime >= since:
+                if st.st_ctime >= since - CLOCK_SLACK_S:
                     self.record(path)
                     found.append(path)
         return found
