@@ -2,10 +2,16 @@
 
 Public API::
 
-    PolicyEngine(policy, strict=False) / PolicyEngine.from_file(path, strict=None)
+    PolicyEngine(policy, strict=False, *, sandboxed=True, agent_writes=None)
+    PolicyEngine.from_file(path, strict=None, *, sandboxed=True, agent_writes=None)
         .check_command(command, cwd, workspace) -> Decision
+            Decision.requires_sandbox   allowed only if it runs inside the OS sandbox
+            Decision.git_write          git writes its own repository: run with .git writable
+            Decision.bound_files / .content_unchanged()   scripts bound by content hash
         .check_path(op, path, workspace) -> Decision
         .grant_key_matches(command, grant_key, cwd, workspace) -> bool
+        .record_agent_write(path)                  file tools: the agent wrote this file
+        .record_command_writes(workspace, since)   shell tool: what a command changed
     load_policy(path) -> (Policy, warning | None)
     AuditLog(path).append(record) / .verify() / .recent(n)
 
@@ -19,7 +25,9 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "AgentWrites": "openagent_lsp.policy.session",
     "AuditLog": "openagent_lsp.policy.audit",
+    "BoundFile": "openagent_lsp.policy.types",
     "PolicyEngine": "openagent_lsp.policy.engine",
     "Policy": "openagent_lsp.policy.schema",
     "default_policy": "openagent_lsp.policy.schema",

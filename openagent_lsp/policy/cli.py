@@ -33,6 +33,11 @@ def _build_parser() -> _Parser:
     common = _Parser(add_help=False)
     common.add_argument("--policy", help="policy YAML file (default: the built-in policy)")
     common.add_argument("--strict", action="store_true", help="strict mode (as OPENAGENT_EXEC_STRICT=1)")
+    common.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="decide as on a system without an OS sandbox (commands that run workspace code ask)",
+    )
     sub = p.add_subparsers(dest="action", parser_class=_Parser)
     c = sub.add_parser("check", parents=[common], help="decide a shell command")
     c.add_argument("cmd", nargs="?", help="the command line to check")
@@ -50,7 +55,11 @@ def _build_parser() -> _Parser:
 def _engine(args: argparse.Namespace) -> PolicyEngine:
     # The CLI reports a broken policy file as an error (exit 2) instead of silently falling back.
     policy = parse_policy_file(args.policy) if args.policy else default_policy()
-    return PolicyEngine(policy, strict=bool(args.strict or policy.strict or strict_from_env()))
+    return PolicyEngine(
+        policy,
+        strict=bool(args.strict or policy.strict or strict_from_env()),
+        sandboxed=not getattr(args, "no_sandbox", False),
+    )
 
 
 def _out(obj: dict[str, Any]) -> None:

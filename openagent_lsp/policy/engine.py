@@ -1,13 +1,18 @@
 """PolicyEngine: the single place that says ALLOW, DENY or REQUIRE_APPROVAL.
 
-It combines three things: the parsed command (shell.py), how risky each part is (risk.py) and the
-user's policy rules (schema.py). A chain is as bad as its worst part, and the reason names the
-part that decided, so the approval prompt tells the user what actually matters.
+It combines three things: the parsed command (shell.py), how risky each part is (risk/, with the
+allowlist of known-safe argument shapes in shapes/) and the user's policy rules (schema.py). A chain
+is as bad as its worst part, and the reason names the part that decided, so the approval prompt
+tells the user what actually matters.
 
-``grant_key`` scopes "always allow": it is the canonical shape of the whole command line
-(structure, program names, flags, canonical paths). A stored grant matches a new command only if
-the new command produces the *same* key and is not DENY-level, so a grant never widens to another
-program, an added pipe or chain element, or a different file.
+A command that runs workspace code (tests, builds, scripts) is allowed only because the caller runs
+it inside the OS sandbox: the decision says so (``requires_sandbox``), and an engine told that there
+is no sandbox (``sandboxed=False``) asks instead.
+
+``grant_key`` scopes "always allow" to the exact command: structure, every argument and variable
+value quoted, the working directory, the resolved path of every program, and the content hash of
+every script or module it runs. A stored grant matches a new command only if the new command
+produces the *same* key (so a changed script no longer matches) and is not DENY-level.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -22,12 +29,22 @@ from pathlib import Path
 from openagent_lsp.policy.paths import check_path as _check_path
 from openagent_lsp.policy.risk import Finding, RiskAssessor
 from openagent_lsp.policy.schema import Policy, default_policy, load_policy, split_rule
+from openagent_lsp.policy.session import AgentWrites
 from openagent_lsp.policy.shell import DYN, MAX_COMMAND_CHARS, Analysis, Part, analyze
-from openagent_lsp.policy.types import Decision, FileOp, Risk, Verdict
+from openagent_lsp.policy.types import BoundFile, Decision, FileOp, Risk, Verdict
 
 _VERDICT_RANK = {Verdict.ALLOW: 0, Verdict.REQUIRE_APPROVAL: 1, Verdict.DENY: 2}
-GRANT_PREFIX = "cmd1:"
+GRANT_PREFIX = "cmd2:"
+# Shell builtins run no program file: their grant key names them as builtins.
+_BUILTINS = frozenset(
+    {"cd", "echo", "printf", "test", "[", "read", "mapfile", "readarray", "set", "shopt", "export", "unset", "type",
+     "command", "hash", "pwd", "true", "false", ":", "source", ".", "eval", "exec", "exit", "return", "local",
+     "declare", "typeset", "wait", "umask", "trap", "let", "alias", "getopts", "shift", "break", "continue",
+     "pushd", "popd", "dirs", "time", "builtin", "kill", "ulimit"}
+)
 _STRICT_ENV = "OPENAGENT_EXEC_STRICT"
+# Findings about moving, writing or deleting files whose every path the path policy already judged.
+_FILE_OPERATION_RULES = frozenset({"risk:move", "risk:write", "risk:delete"})
 
 
 def strict_from_env() -> bool:
@@ -71,6 +88,8 @@ class _Candidate:
     reason: str
     rule: str
     subject: str
+    # Allowed only because it runs in the sandbox (workspace code, or a program a policy rule allows).
+    sandbox: bool = False
 
     def rank(self) -> tuple[int, int]:
         return _VERDICT_RANK[self.verdict], self.risk.rank
@@ -79,9 +98,21 @@ class _Candidate:
 class PolicyEngine:
     """Decides about shell commands and file operations for one policy."""
 
-    def __init__(self, policy: Policy, strict: bool = False) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        strict: bool = False,
+        *,
+        sandboxed: bool = True,
+        agent_writes: AgentWrites | None = None,
+    ) -> None:
+        """``sandboxed``: the caller runs commands that need it inside the OS sandbox. Pass False
+        where the system has none (``openagent_lsp.sandbox.detect_sandbox``): every command that
+        runs workspace code then asks. ``agent_writes`` is the record of files the agent wrote."""
         self.policy = policy
         self.strict = bool(strict or policy.strict)
+        self.sandboxed = sandboxed
+        self.agent_writes = agent_writes if agent_writes is not None else AgentWrites()
         self.load_warning: str | None = None
         self._path_rules = policy.paths.rule_set()
         self._allow = [_Rule.parse(r) for r in policy.commands.allow]
@@ -89,20 +120,41 @@ class PolicyEngine:
         self._deny = [_Rule.parse(r) for r in policy.commands.deny]
 
     @classmethod
-    def from_file(cls, path: str | None, strict: bool | None = None) -> PolicyEngine:
+    def from_file(
+        cls,
+        path: str | None,
+        strict: bool | None = None,
+        *,
+        sandboxed: bool = True,
+        agent_writes: AgentWrites | None = None,
+    ) -> PolicyEngine:
         """Build from a policy file; a broken file falls back to the strict default (see load_warning).
 
-        ``strict=None`` means: the policy's own flag, or OPENAGENT_EXEC_STRICT.
+        ``strict=None`` means: the policy's own flag, or OPENAGENT_EXEC_STRICT. ``sandboxed``: see
+        ``__init__`` (pass ``detect_sandbox().level.runs_workspace_code_safely``).
         """
         policy, warning = load_policy(path)
         eff = strict if strict is not None else (policy.strict or strict_from_env())
-        engine = cls(policy, strict=eff or policy.strict)
+        engine = cls(policy, strict=eff or policy.strict, sandboxed=sandboxed, agent_writes=agent_writes)
         engine.load_warning = warning
         return engine
 
     @classmethod
-    def default(cls, strict: bool = False) -> PolicyEngine:
-        return cls(default_policy(), strict=strict)
+    def default(cls, strict: bool = False, *, sandboxed: bool = True) -> PolicyEngine:
+        return cls(default_policy(), strict=strict, sandboxed=sandboxed)
+
+    # -- files the agent wrote ----------------------------------------------------------------------
+    def record_agent_write(self, path: Path | str) -> None:
+        """The file tools call this for every file the agent writes (runners that load it then ask)."""
+        self.agent_writes.record(path)
+
+    def record_command_writes(self, workspace: Path, since: float) -> list[Path]:
+        """The shell tool calls this after each agent command with the time it started: files it
+        changed count as written by the agent."""
+        return self.agent_writes.record_changes(Path(workspace).resolve(), since)
+
+    def forget_agent_writes(self) -> None:
+        self.agent_writes.forget()
 
     # -- files --------------------------------------------------------------------------------------
     def check_path(self, op: FileOp, path: str, workspace: Path) -> Decision:
@@ -170,7 +222,8 @@ class PolicyEngine:
             return Decision(
                 Verdict.DENY, Risk.LOW, "nothing to run (empty command or only comments)", "unknown:empty"
             ), []
-        findings = RiskAssessor(self._path_rules, ws).assess(analysis)
+        assessment = RiskAssessor(self._path_rules, ws, self.agent_writes).assess_full(analysis)
+        findings = assessment.findings
         if tricks:
             findings.append(
                 Finding(
@@ -182,20 +235,50 @@ class PolicyEngine:
                 )
             )
         candidates = self._candidates(analysis, findings)
+        requires_sandbox = any(f.requires_sandbox for f in findings) or any(c.sandbox for c in candidates)
+        git_write = any(f.git_write for f in findings)
+        if git_write and not all(p.name == "git" for p in analysis.parts):
+            candidates.append(
+                _Candidate(
+                    Verdict.REQUIRE_APPROVAL,
+                    Risk.MEDIUM,
+                    "git writes the repository, and other programs in the same command would run with .git writable",
+                    "sandbox:git-write-mixed",
+                    "",
+                )
+            )
         worst = max(candidates, key=_Candidate.rank)
+        if worst.verdict is Verdict.ALLOW and requires_sandbox and (self.strict or not self.sandboxed):
+            why = (
+                "it runs workspace code (strict mode asks first)"
+                if self.sandboxed
+                else "it runs workspace code, and this system has no OS sandbox to contain it"
+            )
+            worst = _Candidate(Verdict.REQUIRE_APPROVAL, Risk.MEDIUM, why, "sandbox:unavailable", "")
+            candidates.append(worst)
         risk = max((c.risk for c in candidates), key=lambda r: r.rank)
         many = len(analysis.parts) > 1
         reason = f"{worst.subject}: {worst.reason}" if many and worst.subject else worst.reason
         grantable = (
             worst.verdict is not Verdict.DENY
             and not any(f.unknown for f in findings)
+            and not any(f.rule.startswith("path:protected") for f in findings)
             and all(p.name for p in analysis.parts)
             and risk is not Risk.CRITICAL
         )
-        key = _grant_key(analysis) if grantable else ""
+        bound = tuple(dict.fromkeys(assessment.bound_files))
+        key = _grant_key(analysis, bound, cwd_r) if grantable else ""
         details = tuple(f"{f.risk.value}: {f.subject}: {f.reason}" for f in findings)[:50]
         return Decision(
-            worst.verdict, risk, reason[:1000], worst.rule, grant_key=key, details=details
+            worst.verdict,
+            risk,
+            reason[:1000],
+            worst.rule,
+            grant_key=key,
+            details=details,
+            requires_sandbox=requires_sandbox,
+            git_write=git_write and worst.verdict is not Verdict.DENY,
+            bound_files=bound,
         ), findings
 
     def _candidates(self, analysis: Analysis, findings: list[Finding]) -> list[_Candidate]:
@@ -276,12 +359,15 @@ class PolicyEngine:
                     Verdict.DENY, f.risk, f.reason + " (strict mode denies unknown programs)", f.rule, subject
                 )
             if allow_rule is not None and not self.strict:
+                # The policy allows what the engine cannot model: it runs, but only in the sandbox
+                # (plain file operations excepted: the path policy judged every file they touch).
                 return _Candidate(
                     Verdict.ALLOW,
                     f.risk,
                     f"{f.reason}; allowed by policy rule '{allow_rule.text}'",
                     f"policy:allow:{allow_rule.text}",
                     subject,
+                    sandbox=f.rule not in _FILE_OPERATION_RULES,
                 )
             return _Candidate(Verdict.REQUIRE_APPROVAL, f.risk, f.reason, f.rule, subject)
         return _Candidate(Verdict.ALLOW, f.risk, f.reason, f.rule, subject)
@@ -307,8 +393,34 @@ def _has_display_tricks(command: str) -> bool:
     return False
 
 
-def _grant_key(analysis: Analysis) -> str:
+def _grant_key(analysis: Analysis, bound: Iterable[BoundFile], cwd: Path) -> str:
+    """The exact command: its shape, where each program resolves to, and every script's content."""
     body = " ".join(t for t in analysis.key_tokens if t).replace(DYN, "$?")
-    if len(body) > 600:
-        return GRANT_PREFIX + "sha256:" + hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
-    return GRANT_PREFIX + body
+    programs = sorted({f"{p.name}={_program_location(p)}" for p in analysis.parts if p.name})
+    contents = sorted(f"{b.path}#sha256={b.sha256}" for b in bound)
+    full = " || ".join(x for x in (body, " ".join(programs), " ".join(contents)) if x)
+    if len(full) > 600:
+        return GRANT_PREFIX + "sha256:" + hashlib.sha256(full.encode("utf-8", "surrogatepass")).hexdigest()
+    return GRANT_PREFIX + full
+
+
+def _program_location(part: Part) -> str:
+    """Where a part's program really is: two programs with one name in different places differ."""
+    if part.name in part.function_names:
+        return "function"
+    if part.program_path:
+        base = part.cwd if part.cwd is not None else Path("/")
+        path = Path(part.program_path) if part.program_path.startswith("/") else base / part.program_path
+        try:
+            return str(path.resolve())
+        except (OSError, RuntimeError):
+            return str(path)
+    if part.name in _BUILTINS:
+        return "builtin"
+    found = shutil.which(part.argv[0].text)
+    if found is None:
+        return "not-found"
+    try:
+        return str(Path(found).resolve())
+    except (OSError, RuntimeError):
+        return found

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,68 @@ SYSTEM_DIRS = frozenset(
 )
 
 
+# Editor, repository and CI configuration that runs code: writing them always asks, through any
+# tool, whatever the policy file says, and an "always allow" can never cover them. Matched like
+# the policy's path patterns ("name" anywhere, "dir/glob" from the workspace root).
+PROTECTED_WRITE_PATTERNS = (
+    ".git",
+    ".git/**",
+    "**/.git",
+    "**/.git/**",
+    ".vscode",
+    ".vscode/**",
+    "**/.vscode/**",
+    ".idea",
+    ".idea/**",
+    ".devcontainer",
+    ".devcontainer/**",
+    ".nvim.lua",
+    ".nvimrc",
+    ".exrc",
+    ".vimrc",
+    ".lvimrc",
+    ".envrc",
+    ".env.local.sh",
+    ".pre-commit-config.yaml",
+    ".pre-commit-hooks.yaml",
+    ".husky",
+    ".husky/**",
+    ".githooks",
+    ".githooks/**",
+    ".github/workflows",
+    ".github/workflows/**",
+    ".github/actions",
+    ".github/actions/**",
+    ".gitlab-ci.yml",
+    ".gitlab-ci.yaml",
+    ".gitlab",
+    ".gitlab/**",
+    ".circleci",
+    ".circleci/**",
+    ".travis.yml",
+    "azure-pipelines.yml",
+    ".azure-pipelines",
+    ".azure-pipelines/**",
+    "bitbucket-pipelines.yml",
+    ".drone.yml",
+    ".buildkite",
+    ".buildkite/**",
+    "Jenkinsfile",
+    ".woodpecker.yml",
+    ".woodpecker",
+    ".woodpecker/**",
+    "appveyor.yml",
+    ".appveyor.yml",
+    ".mise.toml",
+    "mise.toml",
+    ".tool-versions",
+    ".gitattributes",
+    ".gitmodules",
+    ".openagent",
+    ".openagent/**",
+)
+
+
 def home_dir() -> Path:
     """The user's home, resolved; read each time so tests (and ``HOME=``) are honoured."""
     try:
@@ -110,7 +173,9 @@ def _compile(pattern: str) -> re.Pattern[str]:
             out.append("[^/]")
             i += 1
         elif c == "[":
-            j = pattern.find("]", i + 1)
+            # "[]" and "[!]" are not sets: "]" right after "[" or "[!" is a member (as in fnmatch).
+            start = i + 2 if pattern.startswith("[!", i) else i + 1
+            j = pattern.find("]", start + 1) if start < n and pattern[start] == "]" else pattern.find("]", start)
             if j == -1:
                 out.append(re.escape(c))
                 i += 1
@@ -118,7 +183,10 @@ def _compile(pattern: str) -> re.Pattern[str]:
                 body = pattern[i + 1 : j]
                 if body.startswith("!"):
                     body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
+                body = body.replace("\\", "\\\\").replace("[", "\\[")
+                if body.startswith("]") or body.startswith("^]"):
+                    body = body.replace("]", "\\]", 1)
+                out.append("[" + body + "]")
                 i = j + 1
         else:
             out.append(re.escape(c))
@@ -207,6 +275,17 @@ def resolve_user_path(raw: str, base: Path) -> ResolvedPath:
     if len(str(resolved)) > MAX_PATH_CHARS:
         return ResolvedPath(None, f"the resolved path is longer than {MAX_PATH_CHARS} characters")
     return ResolvedPath(resolved, "", lexical)
+
+
+def _other_hard_links(path: Path) -> int:
+    """How many other names the regular file at ``path`` has (0 when none, or when it is new)."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return 0
+    if not stat.S_ISREG(st.st_mode):
+        return 0
+    return max(0, st.st_nlink - 1)
 
 
 def is_block_device(path: str) -> bool:
@@ -353,6 +432,27 @@ def _check_path(op: FileOp, path: str, root: Path, rules: PathRuleSet, strict: b
                 Risk.HIGH,
                 f"{op.value} of {shown} is denied by path rule '{hit}'",
                 f"path:write_deny:{hit}",
+                details=details,
+            )
+        hit = match_path_patterns(PROTECTED_WRITE_PATTERNS, resolved, workspace)
+        if hit is None and lexical != str(resolved) and Path(lexical).is_relative_to(workspace):
+            hit = match_path_patterns(PROTECTED_WRITE_PATTERNS, Path(lexical), workspace)
+        if hit:
+            # No grant key: editor/repository/CI configuration asks every time.
+            return Decision(
+                Verdict.REQUIRE_APPROVAL,
+                Risk.HIGH,
+                f"{op.value} of {shown} changes configuration that runs code (editor, git or CI): always asks",
+                f"path:protected:{hit}",
+                details=details,
+            )
+        links = _other_hard_links(resolved)
+        if links:
+            return Decision(
+                Verdict.REQUIRE_APPROVAL,
+                Risk.HIGH,
+                f"{shown} has {links} other hard link(s): writing it changes a file elsewhere too",
+                "path:hard-link",
                 details=details,
             )
         hit = match_path_patterns(rules.write_ask + rules.read_ask, resolved, workspace)

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import threading
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from openagent_lsp.policy.evaluated import evaluated_code
 
 # A private-use character standing for "something only known at run time" inside a word.
 DYN = "\ufffc"
@@ -152,6 +155,7 @@ class Analysis:
     assignments: list[tuple[str, Word, str]] = field(default_factory=list)
     secret_vars: list[str] = field(default_factory=list)
     key_tokens: list[str] = field(default_factory=list)
+    conditions: int = 0  # test commands ([ ], [[ ]]) that are not parts of their own
     empty: bool = False
 
 
@@ -287,11 +291,16 @@ class WordDecoder:
     def __init__(self, src: bytes, analysis: Analysis) -> None:
         self.src = src
         self.analysis = analysis
+        # Variables of enclosing "for NAME in WORD" loops over a single word: "$NAME" is one of the
+        # words that WORD expands to (a glob stays a glob, so it is judged by what it matches).
+        self.loop_values: dict[str, str] = {}
 
     def text(self, node: Any) -> str:
         return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def _var(self, name: str, cwd: Path | None) -> list[Piece]:
+        if name in self.loop_values:
+            return [(c, False) for c in self.loop_values[name]]
         if _SECRET_VAR_RE.search(name):
             self.analysis.secret_vars.append(name)
         if name == "HOME":
@@ -613,7 +622,7 @@ class Analyzer:
             a.empty = True
             return a
         self._parse_and_walk(cmd, _Ctx(cell=_Cwd(self.cwd)), "<command>")
-        if not a.parts and not a.unknowns and not a.redirects and not a.assignments and not a.functions:
+        if not (a.parts or a.unknowns or a.redirects or a.assignments or a.functions or a.conditions):
             a.empty = True
         return a
 
@@ -638,6 +647,8 @@ class Analyzer:
             where = dec.text(bad)[:60] if bad is not None else ""
             self._unknown(f"bash syntax the policy cannot read safely (near {where!r})", subject)
             # Still walk what parsed: an obviously destructive part upgrades approval to deny.
+        for reason, snippet in evaluated_code(root, src):
+            self._unknown(reason, snippet)
         self._walk(root, ctx, dec)
 
     def _walk(self, node: Any, ctx: _Ctx, dec: WordDecoder) -> None:
@@ -651,6 +662,10 @@ class Analyzer:
                     self._walk(child, ctx, dec)
             return
         if t == "comment":
+            return
+        if t == "file_redirect":
+            # Only a redirect with no command reaches here: "$(<file)", where bash reads the file itself.
+            self._file_redirect(node, ctx, dec, None)
             return
         if t == "command":
             self._command(node, ctx, dec)
@@ -671,6 +686,24 @@ class Analyzer:
             return
         if t == "function_definition":
             self._function(node, ctx, dec)
+            return
+        if t == "for_statement":
+            self._for(node, ctx, dec)
+            return
+        if t == "unset_command":
+            # "unset NAME...": a command like any other (its names are judged: subscripts run code).
+            words = [w for c in node.named_children for w in dec.words(c, ctx.cwd)]
+            for c in node.named_children:
+                self._walk(c, ctx, dec)
+            self._add_part([lit("unset"), *words], ctx, dec.text(node))
+            return
+        if t == "test_command":
+            self.analysis.conditions += 1  # "[ -f x ]" alone is not an empty command
+            for child in node.children:
+                if child.is_named:
+                    self._walk(child, ctx, dec)
+                elif child.type in _KEY_OPERATORS or child.type in ("[", "]", "[[", "]]"):
+                    self._key(child.type)
             return
         if t == "variable_assignment":
             self._assignment(node, ctx, dec, via="")
@@ -805,9 +838,39 @@ class Analyzer:
         red = Redirect(op, target, fd)
         self.analysis.redirects.append((owner, red, ctx.cwd))
         self._key(op)
-        self._key(self._shape_path(target, ctx.cwd))
+        self._key(shlex.quote(self._shape_path(target, ctx.cwd)))
         if owner is not None and owner < len(self.analysis.parts):
             self.analysis.parts[owner].redirects.append(red)
+
+    def _for(self, node: Any, ctx: _Ctx, dec: WordDecoder) -> None:
+        """``for f in src/*.py; do wc -l "$f"; done``: inside the body, ``$f`` stands for the one word
+        the loop runs over (when there is exactly one, with no run-time part); else it stays unknown."""
+        var = node.child_by_field_name("variable")
+        values = [c for c in node.children_by_field_name("value")]
+        name = dec.text(var) if var is not None else ""
+        single: Word | None = None
+        if name and len(values) == 1:
+            words = dec.words(values[0], ctx.cwd)
+            if len(words) == 1 and not words[0].dynamic:
+                single = words[0]
+        for child in node.children:
+            if child.is_named and child is not var and child not in values:
+                if single is not None and child.type == "do_group":
+                    saved = dec.loop_values.get(name)
+                    dec.loop_values[name] = single.text
+                    try:
+                        self._walk(child, ctx, dec)
+                    finally:
+                        if saved is None:
+                            dec.loop_values.pop(name, None)
+                        else:
+                            dec.loop_values[name] = saved
+                else:
+                    self._walk(child, ctx, dec)
+            elif child in values:
+                self._walk(child, ctx, dec)
+            elif not child.is_named and child.type in _KEY_OPERATORS:
+                self._key(child.type)
 
     def _function(self, node: Any, ctx: _Ctx, dec: WordDecoder) -> None:
         name_node = node.child_by_field_name("name")
@@ -938,18 +1001,16 @@ class Analyzer:
         return norm.as_posix()
 
     def _shape(self, part: Part) -> str:
-        toks = [part.name or part.argv[0].raw]
-        prev = ""
+        """The exact shape of one part for grant keys: every word quoted (``cat 'a b'`` is not
+        ``cat a b``), every variable value kept; only spellings of the same file are merged."""
+        toks = [shlex.quote(part.name or part.argv[0].raw)]
         for w in part.args:
-            if prev in ("-m", "--message", "-k", "--grep", "-t", "--title") and not w.dynamic:
-                toks.append("<msg>")
-            elif w.text.startswith("-") and "=" in w.text and not w.dynamic:
+            if w.text.startswith("-") and "=" in w.text and not w.dynamic:
                 k, _, v = w.text.partition("=")
-                toks.append(k + "=" + self._shape_path(lit(v), part.cwd))
+                toks.append(shlex.quote(k + "=" + self._shape_path(lit(v), part.cwd)))
             else:
-                toks.append(self._shape_path(w, part.cwd, part.name in _PATH_PROGRAMS))
-            prev = w.text
-        env = [f"{n}=" for n, _ in part.assignments]
+                toks.append(shlex.quote(self._shape_path(w, part.cwd, part.name in _PATH_PROGRAMS)))
+        env = [shlex.quote(f"{n}={v.raw if v.dynamic else v.text}") for n, v in part.assignments]
         if part.cwd == self.workspace:
             where: list[str] = []
         elif part.cwd is None:
@@ -1112,7 +1173,8 @@ class Analyzer:
             if any(w.dynamic for w in args):
                 return None
             return " ".join(w.text for w in args) + "\n"
-        if src.name == "printf" and args and not any(w.dynamic for w in args):
+        if src.name == "printf" and len(args) == 1 and not args[0].dynamic and "%" not in args[0].text:
+            # Only a lone format without conversions prints itself; "printf '%s' x" prints x.
             return args[0].text.replace("\\n", "\n")
         if src.name == "cat" and not args and src.stdin_payload is not None and not src.stdin_dynamic:
             return src.stdin_payload
@@ -1165,8 +1227,9 @@ class Analyzer:
             ]
         else:
             inner.append(DYN_WORD)
-        self._add_part(inner, replace(ctx, via="xargs", pipe_sources=()), part.display, wrapper_of=None)
+        inner_idx = self._add_part(inner, replace(ctx, via="xargs", pipe_sources=()), part.display, wrapper_of=None)
         self.analysis.parts[-1].xargs_placeholder = True
+        part.wrapper_of = inner_idx  # the xargs part feeds this one: its input decides the arguments
 
     def _find(self, part: Part, ctx: _Ctx) -> None:
         args = part.args
@@ -1210,8 +1273,8 @@ class Analyzer:
             new = Path(os.path.expanduser("~"))
         else:
             w = args[0]
-            if w.dynamic or w.text == "-" or ctx.cwd is None:
-                new = None
+            if w.dynamic or w.glob or w.text == "-" or ctx.cwd is None:
+                new = None  # "cd .gi?" lands wherever the glob matches: unknown until run time
             else:
                 p = Path(w.text)
                 new = Path(os.path.normpath(str(p if p.is_absolute() else ctx.cwd / p)))
@@ -1330,6 +1393,11 @@ _RUNNERS = {
     "bundle": ("exec",),
     "pixi": ("run",),
 }
+
+
+def wrapper_inner_start(name: str, args: list[Word]) -> int | None:
+    """Index in ``args`` where the command a wrapper runs starts; None if ``name`` is not a wrapper."""
+    return _wrapper_inner_start(name, args)
 
 
 def _wrapper_inner_start(name: str, args: list[Word]) -> int | None:

@@ -6,7 +6,9 @@ Kept free of any protocol or engine logic so every layer can import them cheaply
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 
@@ -42,6 +44,29 @@ class FileOp(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class BoundFile:
+    """A file whose content a decision covers (a script or module the command runs), by hash."""
+
+    path: Path
+    sha256: str
+
+    def unchanged(self) -> bool:
+        return file_sha256(self.path) == self.sha256
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash of a regular file ("" if it cannot be read)."""
+    try:
+        h = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+    except OSError:
+        return ""
+
+
+@dataclass(frozen=True)
 class Decision:
     """What the PolicyEngine decided about one command or one file operation."""
 
@@ -49,10 +74,27 @@ class Decision:
     risk: Risk
     reason: str
     rule: str
-    # For commands: a normalised shape ("git status", "pytest <args>") used to scope "always allow" grants.
-    # Empty when the subject cannot be granted permanently (DENY-level, unparsable, ...).
+    # The exact command an "always allow" grant stores: resolved programs, every argument and
+    # variable value, working directory, and the content hash of every script it runs.
+    # Empty when the subject cannot be granted permanently (DENY-level, unparsable, protected path...).
     grant_key: str = ""
     details: tuple[str, ...] = field(default_factory=tuple)
+    # The command runs workspace code: the caller must run it inside the OS sandbox. (Where there is
+    # no sandbox the engine already turned such an ALLOW into REQUIRE_APPROVAL.)
+    requires_sandbox: bool = False
+    # git writes its own repository (index, refs, stash): the sandbox must leave .git writable for
+    # this command line, which then consists of git commands only.
+    git_write: bool = False
+    # Scripts and modules the command runs, hashed when decided: re-check right before running.
+    bound_files: tuple[BoundFile, ...] = ()
+
+    def content_unchanged(self) -> bool:
+        """True when every script this decision covers still has the content it was decided on.
+
+        The guard calls this right before running an approved or granted command: a script changed
+        between the decision (or the approval prompt) and the run is not what was approved.
+        """
+        return all(b.unchanged() for b in self.bound_files)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -60,6 +102,8 @@ class Decision:
             "risk": self.risk.value,
             "reason": self.reason,
             "rule": self.rule,
+            "requires_sandbox": self.requires_sandbox,
+            "git_write": self.git_write,
         }
 
 

@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from openagent_lsp.policy.engine import PolicyEngine
-
-CORPUS = Path(__file__).with_name("corpus.yaml")
-
-
-def load_corpus() -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
-    for e in entries:
-        if e.get("pad"):
-            e["cmd"] = e["cmd"] + "a" * int(e["pad"])
-    return entries
 
 
 @pytest.fixture()

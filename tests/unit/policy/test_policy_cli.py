@@ -79,3 +79,11 @@ def test_bad_files_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     err = capsys.readouterr().err
     assert ":2" in err and "cmd" in err
     assert main(["check", "--jsonl", str(tmp_path / "missing.jsonl")]) == 2
+
+
+def test_check_reports_the_sandbox(capsys: pytest.CaptureFixture[str], workspace: Path) -> None:
+    assert main(["check", "pytest -q", "--cwd", str(workspace)]) == 0
+    obj = _json_lines(capsys.readouterr().out)[0]
+    assert obj["decision"] == "allow" and obj["requires_sandbox"] is True
+    assert main(["check", "pytest -q", "--no-sandbox", "--cwd", str(workspace)]) == 0
+    assert _json_lines(capsys.readouterr().out)[0]["decision"] == "require_approval"

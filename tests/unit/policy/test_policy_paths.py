@@ -124,3 +124,56 @@ def test_file_grant_key_is_canonical(engine: PolicyEngine, workspace: Path) -> N
     c = engine.check_path(FileOp.DELETE, "src/other.py", workspace)
     assert a.grant_key and a.grant_key == b.grant_key
     assert a.grant_key != c.grant_key
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".vscode/settings.json",
+        ".vscode/tasks.json",
+        "pkg/.vscode/launch.json",
+        ".idea/workspace.xml",
+        ".nvim.lua",
+        ".exrc",
+        ".nvimrc",
+        ".envrc",
+        ".pre-commit-config.yaml",
+        ".husky/pre-commit",
+        ".github/workflows/ci.yml",
+        ".github/actions/setup/action.yml",
+        ".gitlab-ci.yml",
+        ".circleci/config.yml",
+        "Jenkinsfile",
+        ".devcontainer/devcontainer.json",
+        ".gitattributes",
+        ".gitmodules",
+    ],
+)
+@pytest.mark.parametrize("op", [FileOp.WRITE, FileOp.DELETE])
+def test_configuration_that_runs_code_always_asks(
+    engine: PolicyEngine, workspace: Path, path: str, op: FileOp
+) -> None:
+    d = engine.check_path(op, path, workspace)
+    assert d.verdict is Q, d.reason
+    assert d.grant_key == "", "an always-allow grant must never cover it"
+
+
+def test_protected_configuration_through_a_symlink(engine: PolicyEngine, workspace: Path) -> None:
+    (workspace / ".vscode").mkdir()
+    (workspace / "innocent").symlink_to(workspace / ".vscode")
+    assert engine.check_path(FileOp.WRITE, "innocent/settings.json", workspace).verdict is Q
+
+
+def test_a_file_with_other_hard_links_asks_before_a_write(engine: PolicyEngine, workspace: Path) -> None:
+    (workspace / "notes.txt").write_text("x\n")
+    assert engine.check_path(FileOp.WRITE, "notes.txt", workspace).verdict is A
+    os.link(workspace / "notes.txt", workspace / "other-name")
+    d = engine.check_path(FileOp.WRITE, "notes.txt", workspace)
+    assert d.verdict is Q and "hard link" in d.reason
+
+
+@pytest.mark.parametrize("pattern", ["[]", "[!]", "a[]b", "[]]"])
+def test_odd_bracket_globs_do_not_crash(pattern: str) -> None:
+    from openagent_lsp.policy.paths import glob_match
+
+    glob_match(pattern, "x")  # must not raise (an exception here made the engine deny benign commands)
