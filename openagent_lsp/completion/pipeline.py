@@ -27,6 +27,7 @@ from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.types import Position
 from openagent_lsp.errors import GenerationCancelled
 from openagent_lsp.llm.base import BaseLLM, CancelToken, GenerationRequest, Priority
+from openagent_lsp.llm.text import valid_unicode
 from openagent_lsp.logging import get_logger
 
 log = get_logger(__name__)
@@ -256,7 +257,8 @@ class _Generation:
         if settings.context_from_open_files:
             header = self._context_header()
         prompt = build_prompt(
-            self.prefix, self.suffix, header=header, fim=self.llm.fim_format, count=self.llm.count_tokens,
+            valid_unicode(self.prefix), valid_unicode(self.suffix), header=valid_unicode(header),
+            fim=self.llm.fim_format, count=self.llm.count_tokens,
             prefix_budget=settings.prompt_budget_tokens, suffix_budget=settings.suffix_budget_tokens,
         )
         lookup = prompt.lookup_source if self._use_lookup() else None

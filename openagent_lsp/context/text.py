@@ -24,7 +24,8 @@ def utf16_len(text: str) -> int:
     """Length of ``text`` in UTF-16 code units (astral characters such as emoji count twice)."""
     if text.isascii():
         return len(text)
-    return len(text.encode("utf-16-le")) // 2
+    # surrogatepass: a lone surrogate (JSON allows "\ud83d") is one code unit, not a crash.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def utf16_to_index(line: str, units: int) -> int:
@@ -37,8 +38,13 @@ def utf16_to_index(line: str, units: int) -> int:
         return 0
     if line.isascii():
         return min(units, len(line))
-    encoded = line.encode("utf-16-le")[: units * 2]
-    return len(encoded.decode("utf-16-le", errors="ignore"))
+    encoded = line.encode("utf-16-le", "surrogatepass")[: units * 2]
+    decoded = encoded.decode("utf-16-le", "surrogatepass")
+    index = len(decoded)
+    # The cut fell inside an astral character: its high surrogate decodes alone; round down.
+    if decoded and "\ud800" <= decoded[-1] <= "\udbff" and line[index - 1] != decoded[-1]:
+        index -= 1
+    return index
 
 
 def end_position(text: str) -> Position:

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD, one code point (and one UTF-16 unit) for one.
+
+    JSON lets an editor send half a surrogate pair (``"\\ud83d"``); Python keeps it, but tokenizers and
+    HTTP bodies need valid Unicode. Positions computed on the original text stay valid on the result.
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text) if not text.isascii() else text
 
 
 def apply_stops(pieces: Iterable[str], stops: list[str]) -> Iterator[str]:

@@ -1,4 +1,7 @@
-"""Protocol tweaks: UTF-16 positions everywhere, and one log line per request (method, id, duration)."""
+"""Protocol tweaks: UTF-16 positions everywhere, one log line per request (method, id, duration), and the
+life-cycle rules of the LSP specification that pygls leaves to the server: before ``initialize`` a request
+is answered -32002 and a notification dropped; after ``shutdown`` a request is answered -32600 (pygls
+would leave it unanswered, and the editor waiting)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidRequest, JsonRpcServerNotInitialized
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from openagent_lsp.logging import get_logger
@@ -21,6 +25,7 @@ class OpenAgentProtocol(LanguageServerProtocol):
         self.request_counts: dict[str, int] = {}
         self.error_counts: dict[str, int] = {}
         self._cancel_hooks: dict[Any, Callable[[], None]] = {}
+        self.initialize_received = False
 
     def current_request_id(self) -> Any:
         """The id of the request whose handler is running (a context variable pygls sets)."""
@@ -48,6 +53,46 @@ class OpenAgentProtocol(LanguageServerProtocol):
             except Exception as exc:
                 log.warning("cancel_hook_failed", error=str(exc))
         super()._handle_cancel_notification(msg_id)
+
+    def handle_message(self, message: Any) -> None:
+        method = getattr(message, "method", None)
+        is_request = method is not None and hasattr(message, "id")
+        if method == types.INITIALIZE and is_request:
+            if self.initialize_received:
+                self._refuse(message.id, JsonRpcInvalidRequest("initialize may only be sent once"))
+                return
+            self.initialize_received = True
+        elif not self.initialize_received and method is not None and method != types.EXIT:
+            if is_request:
+                self._refuse(message.id, JsonRpcServerNotInitialized(
+                    f"{method}: the server is not initialized yet (send initialize first)"))
+            return  # notifications before initialize are dropped, as the specification says
+        elif self._shutdown and method is not None and method != types.EXIT:
+            if is_request:
+                self._refuse(message.id, JsonRpcInvalidRequest(f"{method}: the server is shutting down"))
+            return
+        super().handle_message(message)
+
+    def _refuse(self, msg_id: Any, error: Any) -> None:
+        log.info("request_refused", request_id=msg_id, code=error.code, error=error.message)
+        self._send_response(msg_id, error=error.to_response_error())
+
+    # The document store (context/documents.py) is the one copy of each open document: pygls' own
+    # workspace copy would double the memory of every document and fail on changes to unknown ones.
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Any:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Any:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Any:

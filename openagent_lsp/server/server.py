@@ -8,17 +8,22 @@ import cycle.
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from openagent_lsp import __version__
 from openagent_lsp.context.documents import DocumentStore
+from openagent_lsp.logging import get_logger
 from openagent_lsp.server.protocol import OpenAgentProtocol
+
+log = get_logger(__name__)
 
 if TYPE_CHECKING:
     from openagent_lsp.completion.pipeline import CompletionEngine
@@ -43,6 +48,36 @@ class OpenAgentServer(LanguageServer):
         self.workspace_root: Path = Path.cwd()
         self.client_features: set[str] = set()
         self.background_tasks: set[asyncio.Future[Any]] = set()
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve on stdio with the frame reader of ``server/framing.py`` (pygls' loop loses the connection
+        after one frame with a wrong Content-Length and leaves undecodable requests unanswered)."""
+        from pygls.io_ import StdoutWriter
+
+        from openagent_lsp.server.framing import FrameReader, read_messages
+
+        stop = threading.Event()
+        self._stop_event = stop
+        reader = FrameReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(read_messages(stop, reader, self.protocol))
+        except BrokenPipeError:
+            log.error("client_connection_lost")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Errors outside a request (a failed notification, a message that could not be decoded) go to
+        the log, which mirrors warnings to window/logMessage; pygls' default would pop up a message
+        box for each one. Requests already carry their error in the response."""
+        from pygls.exceptions import FeatureRequestError
+
+        if source is FeatureRequestError:
+            return
+        log.warning("server_error", source=getattr(source, "__name__", str(source)), error=str(error)[:500])
 
     # Everything below is built on first use: answering `initialize` must cost about what a bare
     # pygls server costs (no pydantic, model, tokenizer, pipeline or agent imports).
