@@ -32,6 +32,10 @@ from openagent_lsp.logging import get_logger
 
 log = get_logger(__name__)
 
+# More characters than any token spans in code (long runs of spaces included): windows cut by this never
+# bind before the token budget does.
+MAX_CHARS_PER_TOKEN = 32
+
 INVOKED = 1  # InlineCompletionTriggerKind.Invoked: the user asked explicitly, no debounce
 AUTOMATIC = 2
 
@@ -256,9 +260,13 @@ class _Generation:
         header = ""
         if settings.context_from_open_files:
             header = self._context_header()
+        # Only a window around the cursor can fit the token budgets: counting (and, for prompt lookup,
+        # tokenizing) a whole 10 MB document took 30 s per request before this bound.
+        prefix = _tail_window(self.prefix, settings.prompt_budget_tokens * MAX_CHARS_PER_TOKEN)
+        suffix = _head_window(self.suffix, settings.suffix_budget_tokens * MAX_CHARS_PER_TOKEN)
         prompt = build_prompt(
-            valid_unicode(self.prefix), valid_unicode(self.suffix), header=valid_unicode(header),
-            fim=self.llm.fim_format, count=self.llm.count_tokens,
+            valid_unicode(prefix), valid_unicode(suffix), header=valid_unicode(header),
+            fim=self.llm.fim_format, count=self._count_tokens,
             prefix_budget=settings.prompt_budget_tokens, suffix_budget=settings.suffix_budget_tokens,
         )
         lookup = prompt.lookup_source if self._use_lookup() else None
@@ -290,6 +298,9 @@ class _Generation:
         healed = heal_completion(raw, prompt.healed, prefix_ends_line)
         return postprocess(healed, post_ctx)
 
+    def _count_tokens(self, text: str) -> int:
+        return self.llm.count_tokens(valid_unicode(text))  # tokenizers refuse lone surrogates
+
     def _use_lookup(self) -> bool:
         mode = self.settings.prompt_lookup
         if mode == "off":
@@ -305,12 +316,29 @@ class _Generation:
         try:
             from openagent_lsp.context.scope import build_context
 
-            ctx = build_context(self.engine.store, self.uri, len(self.prefix), self.llm.count_tokens,
+            ctx = build_context(self.engine.store, self.uri, len(self.prefix), self._count_tokens,
                                 self.settings.context_budget_tokens)
             return ctx.render_header()
         except Exception as exc:
             log.warning("completion_context_failed", error=str(exc))
             return ""
+
+
+def _tail_window(text: str, chars: int) -> str:
+    """The last ``chars`` characters of ``text``, starting at a line when one starts inside the window."""
+    if len(text) <= chars:
+        return text
+    window = text[-chars:]
+    cut = window.find("\n")
+    return window[cut + 1:] if 0 <= cut < len(window) - 1 else window
+
+
+def _head_window(text: str, chars: int) -> str:
+    if len(text) <= chars:
+        return text
+    window = text[:chars]
+    cut = window.rfind("\n")
+    return window[: cut + 1] if cut > 0 else window
 
 
 def _has_complete_first_line(text: str) -> bool:

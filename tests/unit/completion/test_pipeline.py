@@ -344,3 +344,41 @@ def test_completion_starting_with_a_line_break_on_a_blank_line_starts_at_the_cur
     assert heal_completion("\nreturn x", "", prefix_ends_line=True) == "return x"
     # Mid-line, a line break is the model's real answer (e.g. end the statement): keep it.
     assert heal_completion("\n    y = 1", "", prefix_ends_line=False) == "\n    y = 1"
+
+
+async def test_a_huge_document_is_counted_and_looked_up_only_near_the_cursor() -> None:
+    """Counting or tokenizing a whole 10 MB document for every keystroke took 30 s a request."""
+    counted: list[int] = []
+
+    class CountingLLM(MockLLM):
+        def count_tokens(self, text: str) -> int:
+            counted.append(len(text))
+            return max(1, len(text) // 4)
+
+    llm = CountingLLM(["x = 2\n"])
+    line = "value = compute(value) + 1\n"
+    text = line * 200_000 + "\n" + line * 200_000  # ~11 MB, cursor in the middle
+    engine, _store, uri = make_engine(llm, text, prompt_budget_tokens=256, suffix_budget_tokens=64)
+    result = await engine.complete(uri, Position(200_000, 0), INVOKED)
+    assert result.source in ("model", "empty")
+    request = llm.calls[0].request
+    assert max(counted) <= 256 * 32 and request.lookup_source is not None
+    assert len(request.lookup_source) <= (256 + 64) * 32
+    assert request.prompt.endswith("\n") and line in request.prompt  # whole lines near the cursor
+
+
+async def test_lone_surrogates_reach_the_model_as_replacement_characters() -> None:
+    seen: list[str] = []
+
+    class StrictLLM(MockLLM):
+        def count_tokens(self, text: str) -> int:
+            text.encode("utf-8")  # what a tokenizer does: lone surrogates raise
+            seen.append(text)
+            return max(1, len(text) // 4)
+
+    llm = StrictLLM(["1\n"])
+    engine, _store, uri = make_engine(llm, "s = '\ud83d'\nx = ")
+    result = await engine.complete(uri, Position(1, 4), INVOKED)
+    assert result.source in ("model", "empty")
+    assert "\ufffd" in llm.calls[0].request.prompt
+    llm.calls[0].request.prompt.encode("utf-8")

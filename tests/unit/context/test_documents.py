@@ -146,3 +146,24 @@ def test_language_falls_back_to_extension() -> None:
     doc = Document("file:///w/x.rs", "plaintext", 1, "fn main() {}")
     assert doc.grammar == "rust"
     assert doc.tree is not None and doc.tree.root_node.type == "source_file"
+
+
+def test_documents_above_the_parse_bound_have_no_tree_and_shrinking_brings_it_back() -> None:
+    from openagent_lsp.context.documents import MAX_TREE_BYTES
+
+    big = "x = 1\n" * (MAX_TREE_BYTES // 6 + 10)
+    store = DocumentStore()
+    doc = store.open("file:///big.py", "python", 1, big)
+    assert doc.tree is None  # a parse would hold the GIL for seconds
+    store.change("file:///big.py", 2, [TextChange(None, "def f():\n    return 1\n")])
+    tree = doc.tree
+    assert tree is not None and tree.root_node.type == "module"
+
+
+def test_positions_inside_and_after_lone_surrogates() -> None:
+    line = "a😀b\ud83dc"
+    assert utf16_len(line) == 6
+    assert [utf16_to_index(line, u) for u in range(8)] == [0, 1, 1, 2, 3, 4, 5, 5]
+    store = DocumentStore()
+    doc = store.open("file:///s.py", "python", 1, f"{line}\n")
+    assert doc.offset_at(Position(0, 5)) == 4 and doc.position_at(5) == Position(0, 6)
