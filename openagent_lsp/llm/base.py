@@ -28,6 +28,10 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` s or until cancelled (a backoff that a cancel cuts short)."""
+        return self._event.wait(timeout)
+
 
 class Priority(IntEnum):
     """Who waits on a generation. Lower goes first through the backend's one model."""

@@ -80,16 +80,14 @@ class OllamaLLM(_RemoteLLM):
             url = f"{self.base_url}/api/generate"
             payload = {"model": self.model, "prompt": request.prompt, "raw": True, "stream": True,
                        "options": options}
-        for obj in post_json_lines(url, payload, {}, self.timeout, cancel):
+        for obj in post_json_lines(url, payload, {}, self.timeout, cancel, is_end=_ollama_end):
             if "error" in obj:
                 from openagent_lsp.errors import ModelLoadError
 
                 raise ModelLoadError(f"Ollama: {obj['error']}")
-            text = obj.get("response") if request.messages is None else obj.get("message", {}).get("content")
-            if text:
+            text = obj.get("response") if request.messages is None else _field(obj.get("message"), "content")
+            if isinstance(text, str) and text:
                 yield text
-            if obj.get("done"):
-                return
 
 
 class OpenAICompatLLM(_RemoteLLM):
@@ -119,8 +117,33 @@ class OpenAICompatLLM(_RemoteLLM):
             url, payload = f"{self.base_url}/chat/completions", {**common, "messages": request.messages}
         else:
             url, payload = f"{self.base_url}/completions", {**common, "prompt": request.prompt}
-        for obj in post_json_lines(url, payload, self._headers, self.timeout, cancel, sse=True):
-            for choice in obj.get("choices", []):
-                text = choice.get("delta", {}).get("content") if chat else choice.get("text")
-                if text:
+        for obj in post_json_lines(url, payload, self._headers, self.timeout, cancel, sse=True, is_end=_openai_end):
+            if "error" in obj:
+                from openagent_lsp.errors import ModelLoadError
+
+                raise ModelLoadError(f"{self.base_url}: {_field(obj.get('error'), 'message') or obj['error']}")
+            choices = obj.get("choices")
+            for choice in choices if isinstance(choices, list) else []:
+                # Streamed chat: delta.content; streamed completion: text; a server that ignored
+                # "stream" answers one object with message.content.
+                text = _field(choice, "text") if not chat else (
+                    _field(_field(choice, "delta"), "content") or _field(_field(choice, "message"), "content"))
+                if isinstance(text, str) and text:
                     yield text
+
+
+def _field(obj: Any, key: str) -> Any:
+    """``obj[key]`` when ``obj`` is an object; a server that sends another shape gets no crash."""
+    return obj.get(key) if isinstance(obj, dict) else None
+
+
+def _ollama_end(obj: dict[str, Any]) -> bool:
+    return obj.get("done") is True or "error" in obj
+
+
+def _openai_end(obj: dict[str, Any]) -> bool:
+    if "error" in obj:
+        return True
+    choices = obj.get("choices")
+    return isinstance(choices, list) and bool(choices) and all(
+        isinstance(c, dict) and c.get("finish_reason") for c in choices)
