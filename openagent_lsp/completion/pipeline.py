@@ -25,7 +25,7 @@ from openagent_lsp.completion.prompt import build_prompt, heal_completion
 from openagent_lsp.config import CompletionSettings
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.types import Position
-from openagent_lsp.errors import GenerationCancelled
+from openagent_lsp.errors import GenerationCancelled, OpenAgentError
 from openagent_lsp.llm.base import BaseLLM, CancelToken, GenerationRequest, Priority
 from openagent_lsp.llm.text import valid_unicode
 from openagent_lsp.logging import get_logger
@@ -95,6 +95,7 @@ class CompletionEngine:
         self.lru = CompletionLRU(settings_provider().cache_size)
         self._docs: dict[str, _DocState] = {}
         self._ids = itertools.count(1)
+        self.last_error: str | None = None  # the latest failure (backend down, garbage...), for the status
 
     # -- public API ------------------------------------------------------------------------------
 
@@ -186,8 +187,9 @@ class CompletionEngine:
         except GenerationCancelled:
             self.counters.superseded += 1
             return result("", "superseded")
-        except Exception:
+        except Exception as exc:
             self.counters.errors += 1
+            self.last_error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, OpenAgentError) else str(exc)
             raise
         if state.seq != my_seq:
             self.counters.superseded += 1

@@ -52,6 +52,7 @@ class ModelManager:
         self._thread: threading.Thread | None = None
         self._loaded_event = threading.Event()
         self._progress: tuple[str, int | None] | None = None
+        self.last_failure: OpenAgentError | None = None
 
     @property
     def state(self) -> str:
@@ -98,6 +99,15 @@ class ModelManager:
             self._fail(str(exc))
             return
         except Exception as exc:
+            if _out_of_memory(exc):
+                import gc
+
+                exc.__traceback__ = None  # its frames hold the half-loaded weights
+                gc.collect()  # give back what the half-loaded model took
+                self._fail(f"not enough memory to load {settings.model} ({type(exc).__name__}: {exc}). Close "
+                           "other programs, or choose a smaller model or precision=int8; then send the "
+                           "configuration again to retry.")
+                return
             log.exception("model_load_crashed")
             self._fail(f"unexpected error while loading {settings.model}: {exc}")
             return
@@ -108,6 +118,9 @@ class ModelManager:
             self._loaded_event.set()
 
     def _fail(self, message: str) -> None:
+        from openagent_lsp.errors import ModelLoadError
+
+        self.last_failure = ModelLoadError(message)
         log.error("model_load_failed", error=message)
         with self._lock:
             self._state = "error"
@@ -124,7 +137,9 @@ class ModelManager:
         if llm is not None:
             return llm
         if self._state == "error":
-            raise OpenAgentError(f"the model failed to load: {self._error}")
+            from openagent_lsp.errors import ModelLoadError
+
+            raise ModelLoadError(f"the model failed to load: {self._error}")
         percent = self._progress[1] if self._progress and self._state == "loading" else None
         progress = f" ({percent}%)" if percent is not None else ""
         raise OpenAgentError(f"the model is still loading{progress}; try again in a moment")
@@ -155,3 +170,14 @@ class ModelManager:
         """Figures of the model's latest generation (status shows them), or None before the first."""
         llm = self.ready_llm()
         return llm.last_stats if llm is not None else None
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """MemoryError, torch's OutOfMemoryError, ENOMEM, or an allocator's "can't allocate memory"."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    if isinstance(exc, OSError) and exc.errno == 12:  # ENOMEM, e.g. mapping the weights file
+        return True
+    text = str(exc).lower()
+    return any(k in text for k in ("can't allocate memory", "cannot allocate memory", "out of memory",
+                                   "failed to allocate"))

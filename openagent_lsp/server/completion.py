@@ -7,14 +7,18 @@ that; one without gets the completion fallback instead of both.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from openagent_lsp.context.text import utf16_len
+from openagent_lsp.errors import GenerationCancelled, InvalidInputError, OpenAgentError
 from openagent_lsp.server import convert, methods
 from openagent_lsp.server.errors import guarded
 from openagent_lsp.server.server import OpenAgentServer
+
+if TYPE_CHECKING:
+    from openagent_lsp.completion.pipeline import CompletionResult
 
 _WORD_TAIL = re.compile(r"[A-Za-z0-9_]*$")
 
@@ -38,6 +42,18 @@ def _accept_command(uri: str, result_id: str, text: str) -> types.Command:
                          arguments=[{"uri": uri, "id": result_id, "text": text}])
 
 
+async def _complete(ls: OpenAgentServer, uri: str, position: types.Position, trigger: int) -> CompletionResult:
+    try:
+        return await ls.completions.complete(uri, convert.position(position), trigger)
+    except (InvalidInputError, GenerationCancelled):
+        raise
+    except OpenAgentError as exc:
+        # Editors rarely show a failed completion request: say it once (a backend that is down fails on
+        # every keystroke), and keep it in openagent/status as the last error.
+        ls.notify_user_once(f"completions failed: {exc}")
+        raise
+
+
 def _register_inline(server: OpenAgentServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     @guarded("inlineCompletion")
@@ -46,7 +62,7 @@ def _register_inline(server: OpenAgentServer) -> None:
     ) -> types.InlineCompletionList:
         uri = params.text_document.uri
         trigger = int(params.context.trigger_kind) if params.context else 2
-        result = await ls.completions.complete(uri, convert.position(params.position), trigger)
+        result = await _complete(ls, uri, params.position, trigger)
         if not result.text:
             return types.InlineCompletionList(items=[])
         ls.completions.record_shown()
@@ -65,7 +81,7 @@ def _register_fallback(server: OpenAgentServer) -> None:
     async def completion(ls: OpenAgentServer, params: types.CompletionParams) -> types.CompletionList:
         uri = params.text_document.uri
         invoked = params.context is not None and params.context.trigger_kind == types.CompletionTriggerKind.Invoked
-        result = await ls.completions.complete(uri, convert.position(params.position), 1 if invoked else 2)
+        result = await _complete(ls, uri, params.position, 1 if invoked else 2)
         if not result.text:
             return types.CompletionList(is_incomplete=True, items=[])
         doc = ls.documents.get(uri)

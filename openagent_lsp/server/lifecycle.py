@@ -63,7 +63,10 @@ def register(server: OpenAgentServer) -> None:
             ls.notify_user(f"{exc}; keeping the previous configuration")
             log.warning("bad_configuration", error=str(exc))
             return
-        if ls.models.reconfigure(ls.settings) and ls.settings.preload_model:
+        # A model that failed to load (server down, out of memory) is tried again when the configuration
+        # is sent again, changed or not: that is the user's "retry".
+        changed = ls.models.reconfigure(ls.settings)
+        if (changed or ls.models.state == "error") and ls.settings.preload_model:
             await start_model_load(ls)
 
     @server.feature(methods.STATUS)
@@ -100,6 +103,7 @@ def status_payload(ls: OpenAgentServer) -> dict[str, Any]:
         "requests": [{"method": m, "count": n} for m, n in sorted(proto.request_counts.items())],
         "errors": [{"method": m, "count": n} for m, n in sorted(proto.error_counts.items())],
         "completion": ls.completions.counters.to_json(),
+        "lastError": ls.completions.last_error,
         "lastGeneration": _last_generation(ls),
         "openDocuments": len(ls.documents),
         "agent": ls.services.metrics_json() if ls.services_started else None,

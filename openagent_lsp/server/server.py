@@ -48,6 +48,7 @@ class OpenAgentServer(LanguageServer):
         self.workspace_root: Path = Path.cwd()
         self.client_features: set[str] = set()
         self.background_tasks: set[asyncio.Future[Any]] = set()
+        self._notified: dict[str, float] = {}
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """Serve on stdio with the frame reader of ``server/framing.py`` (pygls' loop loses the connection
@@ -133,6 +134,18 @@ class OpenAgentServer(LanguageServer):
 
     def notify_user(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=f"OpenAgent: {message}"))
+
+    def notify_user_once(self, message: str, interval_s: float = 60.0) -> None:
+        """``notify_user`` for failures that repeat on every keystroke: each distinct message at most once
+        per ``interval_s``."""
+        now = time.monotonic()
+        key = message[:200]
+        if now - self._notified.get(key, -interval_s - 1) < interval_s:
+            return
+        if len(self._notified) > 64:
+            self._notified.clear()
+        self._notified[key] = now
+        self.notify_user(message, types.MessageType.Warning)
 
     def call_in_loop(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on the event loop from any thread (pygls' writer is not thread-safe)."""

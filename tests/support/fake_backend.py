@@ -48,6 +48,7 @@ class Behaviour:
 @dataclass
 class FakeBackend:
     host: str = "127.0.0.1"
+    port_wanted: int = 0
     model: str = "fake-model"
     script: Script = field(default=lambda _path, _body: "return value\n")
     behaviour: Behaviour = field(default_factory=Behaviour)
@@ -88,7 +89,7 @@ class FakeBackend:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = ThreadingHTTPServer((self.host, 0), Handler)
+        self._server = ThreadingHTTPServer((self.host, self.port_wanted), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-backend", daemon=True)
         self._thread.start()
