@@ -93,8 +93,10 @@ def _structlog() -> Any:
                     structlog.contextvars.merge_contextvars,
                     structlog.processors.add_log_level,
                     structlog.processors.TimeStamper(fmt="iso", utc=True),
+                    redact_event,
                     editor_bridge,
                     structlog.processors.format_exc_info,
+                    redact_event,  # the traceback text, too
                     structlog.processors.JSONRenderer(),
                 ],
                 wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
@@ -106,11 +108,29 @@ def _structlog() -> Any:
     return structlog
 
 
+def redact_event(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """Secrets never reach a log line or the editor's log (``openagent_lsp.redaction``)."""
+    from openagent_lsp.redaction import default_redactor
+
+    redactor = default_redactor()
+    for key, value in list(event_dict.items()):
+        if isinstance(value, str):
+            event_dict[key] = redactor.redact(value)
+        elif isinstance(value, dict | list | tuple):
+            event_dict[key] = redactor.redact_obj(value)
+        elif isinstance(value, BaseException):
+            event_dict[key] = redactor.redact(repr(value))
+    return event_dict
+
+
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(
-            {"event": record.getMessage(), "logger": record.name, "level": record.levelname.lower()}
-        )
+        from openagent_lsp.redaction import redact
+
+        message = record.getMessage()
+        if record.exc_info:
+            message = f"{message}\n{self.formatException(record.exc_info)}"
+        return json.dumps({"event": redact(message), "logger": record.name, "level": record.levelname.lower()})
 
 
 class Logger:

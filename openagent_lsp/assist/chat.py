@@ -23,6 +23,7 @@ from openagent_lsp.context.languages import language_id_for_path, path_from_uri
 from openagent_lsp.errors import InvalidInputError
 from openagent_lsp.llm.base import CancelToken
 from openagent_lsp.logging import get_logger
+from openagent_lsp.redaction import redact
 from openagent_lsp.store.db import Store
 from openagent_lsp.tools.base import ToolContext, ToolRegistry
 from openagent_lsp.tools.guard import ToolGuard
@@ -117,13 +118,15 @@ class ChatService:
 
     def conversations(self) -> list[dict[str, Any]]:
         return [
-            {"conversationId": c.id, "title": c.title, "updatedAt": c.updated_at, "messages": c.message_count}
+            {"conversationId": c.id, "title": redact(c.title), "updatedAt": c.updated_at,
+             "messages": c.message_count}
             for c in self.store.list_conversations(str(self.workspace))
         ]
 
     def history(self, conversation_id: str) -> list[dict[str, Any]]:
+        """Shown back with secrets masked: a history view is screen-shared and copied more than the file."""
         messages = self.store.get_history(conversation_id)
-        return [{"role": m.role, "content": m.content, "createdAt": m.created_at} for m in messages]
+        return [{"role": m.role, "content": redact(m.content), "createdAt": m.created_at} for m in messages]
 
     # -- one turn --------------------------------------------------------------------------------
 

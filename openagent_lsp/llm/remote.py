@@ -18,7 +18,7 @@ from openagent_lsp.llm.base import (
     ProgressCallback,
 )
 from openagent_lsp.llm.http import get_json, post_json_lines
-from openagent_lsp.llm.text import apply_stops
+from openagent_lsp.llm.text import apply_stops, valid_unicode
 
 
 class _RemoteLLM:
@@ -35,6 +35,9 @@ class _RemoteLLM:
         self.timeout = timeout
         self.loaded = False
         self.info = BackendInfo(backend, device="remote", source=self.base_url)
+        from openagent_lsp.redaction import is_local_url
+
+        self.local = is_local_url(self.base_url)
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 4)
@@ -47,7 +50,21 @@ class _RemoteLLM:
 
     def stream(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Iterator[str]:
         # Stops are applied here as well: not every server honours them exactly.
-        yield from apply_stops(self._stream(request, cancel), request.stop)
+        yield from apply_stops(self._stream(self._outgoing(request), cancel), request.stop)
+
+    def _outgoing(self, request: GenerationRequest) -> GenerationRequest:
+        """What may leave this machine: secrets masked unless the server is on loopback. Every prompt and
+        message also becomes valid Unicode (an editor may send half a surrogate pair)."""
+        from dataclasses import replace
+
+        from openagent_lsp.redaction import default_redactor
+
+        clean = (lambda t: valid_unicode(t)) if self.local else (lambda t: default_redactor().redact(valid_unicode(t)))
+        messages = None
+        if request.messages is not None:
+            messages = [{**m, "content": clean(m["content"])} if isinstance(m.get("content"), str) else m
+                        for m in request.messages]
+        return replace(request, prompt=clean(request.prompt) if request.prompt else request.prompt, messages=messages)
 
     def _stream(self, request: GenerationRequest, cancel: CancelToken | None) -> Iterator[str]:
         raise NotImplementedError

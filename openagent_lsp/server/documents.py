@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from openagent_lsp.redaction import default_redactor, is_env_file
 from openagent_lsp.server import convert
 from openagent_lsp.server.server import OpenAgentServer
 
@@ -13,6 +14,8 @@ def register(server: OpenAgentServer) -> None:
     def did_open(ls: OpenAgentServer, params: types.DidOpenTextDocumentParams) -> None:
         doc = params.text_document
         ls.documents.open(doc.uri, doc.language_id, doc.version, doc.text)
+        if is_env_file(doc.uri):
+            default_redactor().add_env_text(doc.text)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: OpenAgentServer, params: types.DidChangeTextDocumentParams) -> None:

@@ -25,13 +25,16 @@ class JsonRpcRequestFailed(JsonRpcException):
 
 
 def to_jsonrpc(exc: BaseException) -> JsonRpcException:
+    """The JSON-RPC error for ``exc``; its message is masked (a backend error may quote what it was sent)."""
+    from openagent_lsp.redaction import redact
+
     if isinstance(exc, JsonRpcException):
         return exc
     if isinstance(exc, InvalidInputError):
-        return JsonRpcInvalidParams(str(exc))
+        return JsonRpcInvalidParams(redact(str(exc)))
     if isinstance(exc, OpenAgentError):
-        return JsonRpcRequestFailed(str(exc))
-    return JsonRpcInternalError(f"internal error: {type(exc).__name__}: {exc}")
+        return JsonRpcRequestFailed(redact(str(exc)))
+    return JsonRpcInternalError(redact(f"internal error: {type(exc).__name__}: {exc}"))
 
 
 def guarded(name: str) -> Callable[[F], F]:

@@ -49,6 +49,7 @@ def register(server: OpenAgentServer) -> None:
     async def on_initialized(ls: OpenAgentServer, _params: types.InitializedParams) -> None:
         editor_bridge.set_sink(lambda level, message: ls.call_in_loop(_log_to_editor, ls, level, message))
         apply_initialization_options(ls)
+        await _learn_workspace_secrets(ls)
         if ls.settings.preload_model:
             await start_model_load(ls)
 
@@ -76,6 +77,16 @@ def register(server: OpenAgentServer) -> None:
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: OpenAgentServer, _params: Any = None) -> None:
         editor_bridge.set_sink(None)
+
+
+async def _learn_workspace_secrets(ls: OpenAgentServer) -> None:
+    """The workspace's ``.env`` values are masked wherever text leaves (logs, remote prompts, history)."""
+    from openagent_lsp.redaction import default_redactor
+
+    try:
+        await asyncio.to_thread(default_redactor().add_workspace, ls.workspace_root)
+    except Exception as exc:
+        log.warning("secret_scan_failed", error=str(exc))
 
 
 def apply_initialization_options(ls: OpenAgentServer) -> None:

@@ -133,7 +133,9 @@ class OpenAgentServer(LanguageServer):
         return proto
 
     def notify_user(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
-        self.window_show_message(types.ShowMessageParams(type=kind, message=f"OpenAgent: {message}"))
+        from openagent_lsp.redaction import redact
+
+        self.window_show_message(types.ShowMessageParams(type=kind, message=f"OpenAgent: {redact(message)}"))
 
     def notify_user_once(self, message: str, interval_s: float = 60.0) -> None:
         """``notify_user`` for failures that repeat on every keystroke: each distinct message at most once
