@@ -104,8 +104,11 @@ def apply_initialization_options(ls: OpenAgentServer) -> None:
 
 
 def status_payload(ls: OpenAgentServer) -> dict[str, Any]:
+    """What the server reports about itself; masked, since errors in it may quote a model server's reply."""
+    from openagent_lsp.redaction import redact_record
+
     proto = ls.protocol_stats
-    return {
+    return redact_record({
         "version": __version__,
         "uptimeSeconds": round(time.monotonic() - ls.started_at, 3),
         "model": ls.models.status().to_json(),
@@ -119,7 +122,7 @@ def status_payload(ls: OpenAgentServer) -> dict[str, Any]:
         "openDocuments": len(ls.documents),
         "agent": ls.services.metrics_json() if ls.services_started else None,
         "workspace": str(ls.workspace_root),
-    }
+    })
 
 
 def _last_generation(ls: OpenAgentServer) -> dict[str, Any] | None:

@@ -43,6 +43,7 @@ class Behaviour:
     status: int = 503
     status_times: int = 0  # "status": answer ``status`` this many times, then behave as "ok"
     pieces: int = 3
+    garbage: bytes = b"<html><body>502 Bad Gateway (but sent as 200)</body></html>\n\x00\xff\xfe garbage\n"
 
 
 @dataclass
@@ -169,7 +170,7 @@ class FakeBackend:
         h.end_headers()
         h.close_connection = True
         if mode == "garbage":
-            h.wfile.write(b"<html><body>502 Bad Gateway (but sent as 200)</body></html>\n\x00\xff\xfe garbage\n")
+            h.wfile.write(b.garbage)
             return
         pieces = _split(text, b.pieces)
         for i, piece in enumerate(pieces):
@@ -213,6 +214,17 @@ def _event(piece: str, ollama: bool, chat: bool, done: bool) -> bytes:
     else:
         choice["text"] = piece
     return b"data: " + json.dumps({"choices": [choice]}).encode() + b"\n\n"
+
+
+def non_loopback_address() -> str | None:
+    """An address of this machine that is not loopback (a model server there counts as "another host")."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("10.255.255.255", 9))  # no packet is sent: this only picks the outgoing interface
+            address = str(sock.getsockname()[0])
+        except OSError:
+            return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
 
 
 def closed_port(host: str = "127.0.0.1") -> int:
