@@ -31,3 +31,7 @@ class ToolError(OpenAgentError):
 
 class InvalidInputError(OpenAgentError):
     """A request carried arguments that cannot be used (maps to JSON-RPC InvalidParams)."""
+
+
+class StorageError(OpenAgentError):
+    """The local database (chat history, grants) could not be read or written: locked, read-only, full."""

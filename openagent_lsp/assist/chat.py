@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from openagent_lsp.assist.arguments import ChatRequest
 from openagent_lsp.assist.targets import find_target
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.languages import language_id_for_path, path_from_uri
-from openagent_lsp.errors import InvalidInputError
+from openagent_lsp.errors import InvalidInputError, StorageError
 from openagent_lsp.llm.base import CancelToken
 from openagent_lsp.logging import get_logger
 from openagent_lsp.redaction import redact
@@ -64,12 +65,33 @@ class ChatResult:
     duration_ms: float = 0.0
     first_delta_ms: float | None = None
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    # The answer was given but the chat history could not keep it (database locked, read-only, disk full).
+    history_error: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"conversationId": self.conversation_id, "text": self.text, "ok": self.ok, "error": self.error,
                 "cancelled": self.cancelled, "durationMs": round(self.duration_ms, 1),
                 "firstDeltaMs": None if self.first_delta_ms is None else round(self.first_delta_ms, 1),
-                "toolCalls": self.tool_calls}
+                "toolCalls": self.tool_calls, "historyError": self.history_error}
+
+
+class _HistoryWriter:
+    """Runs store calls off the loop; a storage failure is kept (and logged), never allowed to lose the
+    answer the user is waiting for: the turn completes and its result says the history failed."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.error = ""
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self.error:
+            return None  # one failure per turn is enough; the rest would fail the same way
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except StorageError as exc:
+            self.error = str(exc)
+            log.warning("chat_history_failed", error=self.error)
+            return None
 
 
 @dataclass(frozen=True)
@@ -141,7 +163,9 @@ class ChatService:
         selection = self.resolve_selection(request)
         if agent is not None:
             message = await self._expand_slash(message, selection)
-        conversation_id = await asyncio.to_thread(self._conversation, request.conversation_id)
+        history = _HistoryWriter(self.store)
+        conversation_id = await history.run(self._conversation, request.conversation_id) or \
+            request.conversation_id or uuid.uuid4().hex
         first: list[float] = []
         seq = 0
 
@@ -155,11 +179,13 @@ class ChatService:
         self._active[conversation_id] = cancel
         try:
             if agent is None:
-                result = await self._run_command(message[len(RUN_COMMAND):].strip(), conversation_id, delta, cancel)
+                result = await self._run_command(message[len(RUN_COMMAND):].strip(), conversation_id, delta, cancel,
+                                                  history)
             else:
-                result = await self._ask_agent(agent, message, conversation_id, selection, delta, cancel)
+                result = await self._ask_agent(agent, message, conversation_id, selection, delta, cancel, history)
         finally:
             self._active.pop(conversation_id, None)
+        result.history_error = history.error
         result.duration_ms = (time.monotonic() - started) * 1000
         result.first_delta_ms = first[0] if first else None
         if first:
@@ -209,22 +235,23 @@ class ChatService:
         return f"{SLASH_COMMANDS[command]}{extra}"
 
     async def _ask_agent(self, agent: Agent, message: str, conversation_id: str, selection: EditorSelection | None,
-                         delta: Callable[[str], None], cancel: CancelToken) -> ChatResult:
-        history = [m.as_chat() for m in await asyncio.to_thread(self.store.get_history, conversation_id)]
+                         delta: Callable[[str], None], cancel: CancelToken, writer: _HistoryWriter) -> ChatResult:
+        stored = await writer.run(self.store.get_history, conversation_id) or []
+        history = [m.as_chat() for m in stored]
         context = ConversationContext(
             conversation_id=conversation_id, workspace=self.workspace, messages=history,
             uri=selection.uri if selection else None, code=selection.code if selection else None,
             selection=selection.code if selection else None, language=selection.language if selection else None,
         )
         reply = await agent.process_message(message, context, delta, cancel)
-        await asyncio.to_thread(self.store.add_message, conversation_id, "user", message)
+        await writer.run(self.store.add_message, conversation_id, "user", message)
         if reply.text:
-            await asyncio.to_thread(self.store.add_message, conversation_id, "assistant", reply.text)
+            await writer.run(self.store.add_message, conversation_id, "assistant", reply.text)
         return ChatResult(conversation_id, reply.text, reply.ok, reply.error, reply.cancelled,
                           tool_calls=[{"name": c.name, "ok": c.ok, "error": c.error} for c in reply.tool_calls])
 
     async def _run_command(self, command: str, conversation_id: str, delta: Callable[[str], None],
-                           cancel: CancelToken) -> ChatResult:
+                           cancel: CancelToken, writer: _HistoryWriter) -> ChatResult:
         """``/run <command>``: the user's own command, still through the policy (and approval)."""
         if not command:
             raise InvalidInputError("/run needs a command, e.g. /run pytest -q")
@@ -235,7 +262,7 @@ class ChatService:
         result = await tool.invoke({"command": command}, ctx)
         text = result.to_observation()
         delta(text)
-        await asyncio.to_thread(self.store.add_message, conversation_id, "user", f"{RUN_COMMAND} {command}")
-        await asyncio.to_thread(self.store.add_message, conversation_id, "assistant", text)
+        await writer.run(self.store.add_message, conversation_id, "user", f"{RUN_COMMAND} {command}")
+        await writer.run(self.store.add_message, conversation_id, "assistant", text)
         return ChatResult(conversation_id, text, result.ok, result.error, cancel.cancelled,
                           tool_calls=[{"name": "shell.run", "ok": result.ok, "error": result.error}])

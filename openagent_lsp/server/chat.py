@@ -92,6 +92,8 @@ async def run_chat(ls: OpenAgentServer, request: ChatRequest) -> dict[str, Any]:
         unhook()
         if token is not None:
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+    if result.history_error:
+        ls.notify_user_once(result.history_error)
     return result.to_json()
 
 

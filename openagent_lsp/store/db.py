@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from openagent_lsp.errors import ConfigError, InvalidInputError
+from openagent_lsp.errors import ConfigError, InvalidInputError, StorageError
 from openagent_lsp.policy.types import ToolKind
 
 APP_NAME = "openagent-lsp"
@@ -130,23 +130,24 @@ SCHEMA_VERSION = len(MIGRATIONS)
 class Store:
     """Grants and chat history. Thread-safe; implements the guard's ``GrantStore`` protocol."""
 
-    def __init__(self, location: str | Path | None = None) -> None:
+    def __init__(self, location: str | Path | None = None, busy_timeout_s: float = 10.0) -> None:
         self.location = resolve_db_location(location)
         if self.location != MEMORY:
             Path(self.location).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         try:
             self._conn = sqlite3.connect(
-                self.location, check_same_thread=False, isolation_level=None, timeout=10.0
+                self.location, check_same_thread=False, isolation_level=None, timeout=busy_timeout_s
             )
         except sqlite3.Error as exc:
             raise ConfigError(f"cannot open database {self.location}: {exc}") from exc
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        self._conn.execute("PRAGMA busy_timeout = 10000")
-        if self.location != MEMORY:
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
+        with _storage_errors(self.location, "open the database"):
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            if self.location != MEMORY:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = NORMAL")
         self._migrate()
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -163,20 +164,26 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        with self._lock:
-            return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        with self._read() as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        """One write transaction; a failure (locked, read-only, full) rolls back and says which."""
+        with self._lock, _storage_errors(self.location, "save"):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")  # inside the try: a COMMIT that fails (disk full) rolls back
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
                 raise
-            else:
-                self._conn.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, _storage_errors(self.location, "read"):
+            yield self._conn
 
     def _migrate(self) -> None:
         with self._tx() as conn:
@@ -202,7 +209,7 @@ class Store:
             )
 
     def list_grants(self, workspace: str, kind: ToolKind = ToolKind.COMMAND) -> list[str]:
-        with self._lock:
+        with self._read():
             rows = self._conn.execute(
                 "SELECT grant_key FROM grants WHERE workspace = ? AND kind = ?"
                 " ORDER BY created_at, grant_key",
@@ -217,7 +224,7 @@ class Store:
         if workspace is not None:
             query += " WHERE workspace = ?"
             params = (str(workspace),)
-        with self._lock:
+        with self._read():
             rows = self._conn.execute(query + " ORDER BY workspace, created_at", params).fetchall()
         return [dict(row) for row in rows]
 
@@ -251,7 +258,7 @@ class Store:
 
     def ensure_conversation(self, conversation_id: str, workspace: str = "") -> str:
         """Create the conversation if it does not exist yet (clients may pick their own ids)."""
-        with self._lock:
+        with self._read():
             exists = self._conn.execute(
                 "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone()
@@ -283,7 +290,7 @@ class Store:
 
     def get_history(self, conversation_id: str, limit: int | None = None) -> list[StoredMessage]:
         """Messages oldest first; with ``limit``, only the latest ``limit`` messages."""
-        with self._lock:
+        with self._read():
             if limit is None:
                 rows = self._conn.execute(
                     "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
@@ -317,7 +324,7 @@ class Store:
             params.append(str(workspace))
         query += " ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ?"
         params.append(int(limit))
-        with self._lock:
+        with self._read():
             rows = self._conn.execute(query, params).fetchall()
         return [
             ConversationSummary(
@@ -347,3 +354,28 @@ class Store:
 def _title_from(content: str) -> str:
     line = " ".join(content.split())
     return line[: TITLE_LENGTH - 1] + "…" if len(line) > TITLE_LENGTH else line
+
+
+_REASONS = (
+    ("locked", "the database is locked by another program; try again"),
+    ("readonly", "the database is read-only"),
+    ("read-only", "the database is read-only"),
+    ("disk is full", "the disk is full"),
+    ("disk i/o error", "a disk I/O error occurred"),
+    ("malformed", "the database file is damaged"),
+    ("not a database", "the file is not a database"),
+)
+
+
+@contextmanager
+def _storage_errors(location: str, action: str) -> Iterator[None]:
+    """sqlite3 errors as a StorageError that says what failed and why, in words a user can act on.
+    IntegrityError passes through: callers use it (a conversation created concurrently)."""
+    try:
+        yield
+    except sqlite3.IntegrityError:
+        raise
+    except sqlite3.Error as exc:
+        text = str(exc).lower()
+        reason = next((words for key, words in _REASONS if key in text), str(exc))
+        raise StorageError(f"chat history could not {action}: {reason} ({location})") from exc

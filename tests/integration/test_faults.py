@@ -181,3 +181,46 @@ def test_out_of_memory_while_loading_is_shown_and_a_retry_loads(tmp_path: Path, 
     finally:
         server.close()
     assert json.dumps(status)  # the figures printed by the report come from this status
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare")
+def test_a_full_disk_loses_no_answer_and_the_history_says_so(tmp_path: Path, tiny_model_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    if subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "true"]).returncode != 0:
+        pytest.skip("user namespaces unavailable")
+    state = tmp_path / "state"
+    state.mkdir()
+    root = tmp_path / "ws"
+    root.mkdir()
+    env = server_env(tmp_path, tiny_model_dir, OPENAGENT_PRECISION="fp32",
+                     OPENAGENT_DATABASE_URL=str(state / "history.sqlite3"), OPENAGENT_CHAT__MAX_NEW_TOKENS="4",
+                     OPENAGENT_CHAT__CONTEXT_BUDGET_TOKENS="256",
+                     PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    command = ["unshare", "--user", "--map-root-user", "--mount", sys.executable, "-m",
+               "tests.support.confined_server", str(state), "384k"]
+    server = start_initialized(env, root, command=command, stderr_path=tmp_path / "stderr")
+    try:
+        assert wait_model(server)["model"]["state"] == "ready"
+        conversation = "full-disk"
+        saved_turns = 0
+        failed: dict[str, Any] = {}
+        for _ in range(40):
+            reply = server.request("workspace/executeCommand", {"command": "openagent.chat", "arguments": [
+                {"message": "y" * 60_000, "conversationId": conversation}]}, timeout=120)
+            result = reply["result"]
+            if result["historyError"]:
+                failed = result
+                break
+            saved_turns += 1
+        assert failed, "the disk never filled"
+        assert failed["ok"] and failed["text"], failed  # the answer reached the editor all the same
+        assert "the disk is full" in failed["historyError"]
+        assert server.wait_for(lambda: any("disk is full" in m for m in shown_messages(server)), 30)
+        history = server.request("workspace/executeCommand", {"command": "openagent.chat.history",
+                                 "arguments": [{"conversationId": conversation}]})["result"]
+        assert len(history) >= 2 * saved_turns and saved_turns >= 1  # what was saved is still there
+        assert "result" in server.request("openagent/status", {})
+    finally:
+        server.close()
