@@ -48,6 +48,8 @@ def audit_file(state: Path) -> Path | None:
 
 def check_database(db: Path, acknowledged: list[str]) -> tuple[bool, list[str]]:
     """(integrity ok, acknowledged commands missing from the history)."""
+    if not db.exists():  # killed before the first write created it
+        return True, list(acknowledged)
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         ok = conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
