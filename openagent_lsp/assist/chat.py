@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,7 +124,8 @@ class ChatService:
         self._guard = guard
         self._staged_diff = staged_diff
         self._active: dict[str, CancelToken] = {}
-        self.first_delta_ms: list[float] = []
+        # The latest turns only: the status shows a median, and a long session must not grow this.
+        self.first_delta_ms: deque[float] = deque(maxlen=1000)
 
     # -- conversations ---------------------------------------------------------------------------
 

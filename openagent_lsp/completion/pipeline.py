@@ -195,10 +195,16 @@ class CompletionEngine:
             self.counters.superseded += 1
             return result("", "superseded")
         state.shown = ShownSuggestion(prefix, suffix, text_out, job.live)
+
+        def keep(final: str) -> None:
+            # Not for a document closed meanwhile: didClose evicted it, a late entry would stay behind.
+            if final and self._docs.get(uri) is state:
+                self.lru.put(lru_key, final)
+
         if job.live.done and text_out:
-            self.lru.put(lru_key, job.live.text)
+            keep(job.live.text)
         else:
-            job.on_done = lambda final: self.lru.put(lru_key, final) if final else None
+            job.on_done = keep
         return result(text_out, "model" if text_out else "empty", multiline)
 
     def record_shown(self) -> None:
@@ -207,6 +213,11 @@ class CompletionEngine:
     def record_accepted(self, uri: str, text: str) -> None:
         self.counters.accepted += 1
         self.counters.accepted_chars += len(text)
+
+    def sizes(self) -> dict[str, int]:
+        """How much each per-document structure holds (the status shows it; tests check the bounds)."""
+        return {"documentStates": len(self._docs), "suggestionCache": len(self.lru),
+                "suggestionCacheCapacity": self.lru.capacity}
 
     def forget(self, uri: str) -> None:
         state = self._docs.pop(uri, None)

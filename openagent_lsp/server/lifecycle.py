@@ -120,6 +120,7 @@ def status_payload(ls: OpenAgentServer) -> dict[str, Any]:
         "lastError": ls.completions.last_error,
         "lastGeneration": _last_generation(ls),
         "openDocuments": len(ls.documents),
+        "caches": {"documents": len(ls.documents), **ls.completions.sizes()},
         "agent": ls.services.metrics_json() if ls.services_started else None,
         "workspace": str(ls.workspace_root),
     })

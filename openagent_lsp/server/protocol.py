@@ -105,8 +105,16 @@ class OpenAgentProtocol(LanguageServerProtocol):
 
     def _handle_request(self, msg_id: Any, method_name: str, params: Any) -> None:
         self._inflight[msg_id] = (method_name, time.perf_counter())
-        self.request_counts[method_name] = self.request_counts.get(method_name, 0) + 1
+        key = self._counted(method_name)
+        self.request_counts[key] = self.request_counts.get(key, 0) + 1
         super()._handle_request(msg_id, method_name, params)
+
+    def _counted(self, method: str) -> str:
+        """Counters are kept per method the server knows; any other name (a client may send millions of
+        different ones) is counted as "(unknown)", so the counters stay bounded."""
+        if method in self.fm.features or method in self.fm.builtin_features:
+            return method
+        return "(unknown)"
 
     def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
         super()._send_response(msg_id, result, error)
@@ -115,7 +123,8 @@ class OpenAgentProtocol(LanguageServerProtocol):
             return
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
         if error is not None:
-            self.error_counts[method] = self.error_counts.get(method, 0) + 1
+            key = self._counted(method)
+            self.error_counts[key] = self.error_counts.get(key, 0) + 1
             log.info("request", method=method, request_id=msg_id, duration_ms=duration_ms,
                      error_code=getattr(error, "code", None), error=getattr(error, "message", str(error)))
         else:
