@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev demo test test-fast lint bench eval doctor clean
+.PHONY: dev demo test test-fast lint bench eval doctor clean stress
 .PHONY: vsix test-vscode
 
 dev: $(STAMP)
@@ -42,6 +42,13 @@ lint: dev
 
 bench: dev
 	$(PY) benchmarks/run.py
+
+# Robustness figures (docs/reliability.md): 10,000 hostile protocol messages, 100 SIGKILLs mid-write,
+# 50 typing streams + a chat with a status prober, RSS after 10,000 completions. Prints JSON.
+stress: dev
+	$(PY) benchmarks/stress_protocol.py
+	$(PY) benchmarks/kill_loop.py
+	$(PY) benchmarks/load.py
 
 eval: dev
 	$(PY) benchmarks/eval_completion.py

@@ -54,12 +54,13 @@ def main() -> int:
             print("load: typing bursts + chat", file=sys.stderr)
             figures = run_load(server, root, streams=args.streams, keys=args.keys)
             out["typingLoad"] = figures.to_json()
-            print("load: completions for RSS", file=sys.stderr)
-            rss = completions_for_rss(server, root, args.completions, (args.checkpoint, args.completions))
-            first, last = rss[args.checkpoint], rss[args.completions]
-            out["rss"] = {"afterCompletions": {str(k): v for k, v in rss.items()},
-                          "mibAtCheckpoint": round(first / 2**20, 1), "mibAtEnd": round(last / 2**20, 1),
-                          "growthPercent": round((last - first) / first * 100, 2)}
+            if args.completions > args.checkpoint:
+                print("load: completions for RSS", file=sys.stderr)
+                rss = completions_for_rss(server, root, args.completions, (args.checkpoint, args.completions))
+                first, last = rss[args.checkpoint], rss[args.completions]
+                out["rss"] = {"afterCompletions": {str(k): v for k, v in rss.items()},
+                              "mibAtCheckpoint": round(first / 2**20, 1), "mibAtEnd": round(last / 2**20, 1),
+                              "growthPercent": round((last - first) / first * 100, 2)}
             status = server.request("openagent/status", {})["result"]
             out["cachesAfterClosingEverything"] = status["caches"]
             out["completionCounters"] = status["completion"]

@@ -36,6 +36,8 @@ log = get_logger(__name__)
 # bind before the token budget does.
 MAX_CHARS_PER_TOKEN = 32
 
+MAX_RUNNING = 2
+
 INVOKED = 1  # InlineCompletionTriggerKind.Invoked: the user asked explicitly, no debounce
 AUTOMATIC = 2
 
@@ -95,6 +97,7 @@ class CompletionEngine:
         self.lru = CompletionLRU(settings_provider().cache_size)
         self._docs: dict[str, _DocState] = {}
         self._ids = itertools.count(1)
+        self._running = asyncio.Semaphore(MAX_RUNNING)
         self.last_error: str | None = None  # the latest failure (backend down, garbage...), for the status
 
     # -- public API ------------------------------------------------------------------------------
@@ -168,13 +171,26 @@ class CompletionEngine:
             self.counters.superseded += 1
             return result("", "superseded")
 
+        # At most MAX_RUNNING generations at once (the model runs one forward pass at a time anyway): fifty
+        # documents typed in together otherwise keep as many threads busy in Python, and the event loop
+        # waits its turn for the GIL among them (measured: status p99 0.8-1.2 s instead of milliseconds).
+        await self._running.acquire()
+        if state.seq != my_seq:
+            self._running.release()
+            self.counters.superseded += 1
+            return result("", "superseded")
         cancel = CancelToken()
         state.cancel = cancel
         multiline = decide_multiline(prefix, suffix, doc.language_id)
         job = _Generation(self, llm, doc.language_id, uri, prefix, suffix, multiline, settings, cancel)
         loop = asyncio.get_running_loop()
         first_ready: asyncio.Future[str] = loop.create_future()
-        running = loop.run_in_executor(None, job.run, loop, first_ready)
+        try:
+            running = loop.run_in_executor(None, job.run, loop, first_ready)
+        except BaseException:
+            self._running.release()
+            raise
+        running.add_done_callback(lambda _f: self._running.release())
         state.running = running
         self.counters.model_calls += 1
         try:

@@ -52,7 +52,7 @@ def register(server: OpenAgentServer) -> None:
     async def resolve(ls: OpenAgentServer, action: types.CodeAction) -> types.CodeAction:
         from openagent_lsp.assist.arguments import ActionArgs, parse_args
 
-        service = ls.services.actions
+        service = (await ls.services_async()).actions
         args = parse_args(ActionArgs, [action.data], "codeAction/resolve")
         if service.validate(args):
             action.edit = convert.workspace_edit(await service.plan_edit(args))
@@ -63,5 +63,6 @@ def register(server: OpenAgentServer) -> None:
     async def apply_action(ls: OpenAgentServer, *raw: Any) -> dict[str, Any]:
         from openagent_lsp.assist.arguments import ActionArgs, parse_args
 
-        plan = await ls.services.actions.plan_edit(parse_args(ActionArgs, raw, methods.CMD_APPLY_ACTION))
+        service = (await ls.services_async()).actions
+        plan = await service.plan_edit(parse_args(ActionArgs, raw, methods.CMD_APPLY_ACTION))
         return {"applied": await apply_edit(ls, convert.workspace_edit(plan), plan.title)}

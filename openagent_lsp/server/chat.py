@@ -59,12 +59,12 @@ def register(server: OpenAgentServer) -> None:
         from openagent_lsp.assist.arguments import ConversationArgs, parse_args
 
         args = parse_args(ConversationArgs, raw, methods.CMD_CHAT_CANCEL)
-        return {"cancelled": ls.services.chat.cancel(args.conversation_id)}
+        return {"cancelled": (await ls.services_async()).chat.cancel(args.conversation_id)}
 
     @server.command(methods.CMD_CHAT_LIST)
     @guarded(methods.CMD_CHAT_LIST)
     async def list_chats(ls: OpenAgentServer, *raw: Any) -> list[dict[str, Any]]:
-        return await asyncio.to_thread(ls.services.chat.conversations)
+        return await asyncio.to_thread((await ls.services_async()).chat.conversations)
 
     @server.command(methods.CMD_CHAT_HISTORY)
     @guarded(methods.CMD_CHAT_HISTORY)
@@ -72,11 +72,11 @@ def register(server: OpenAgentServer) -> None:
         from openagent_lsp.assist.arguments import ConversationArgs, parse_args
 
         args = parse_args(ConversationArgs, raw, methods.CMD_CHAT_HISTORY)
-        return await asyncio.to_thread(ls.services.chat.history, args.conversation_id)
+        return await asyncio.to_thread((await ls.services_async()).chat.history, args.conversation_id)
 
 
 async def run_chat(ls: OpenAgentServer, request: ChatRequest) -> dict[str, Any]:
-    service = ls.services.chat
+    service = (await ls.services_async()).chat
     cancel = CancelToken()
     proto = ls.protocol_stats
     unhook = proto.on_cancel(proto.current_request_id(), lambda: cancel.cancel("$/cancelRequest"))

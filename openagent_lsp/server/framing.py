@@ -17,10 +17,11 @@ JSON-RPC error the specification names: -32700 for unparsable bodies, -32600 for
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from pygls.exceptions import (
@@ -48,19 +49,43 @@ def _valid_id(value: Any) -> bool:
 
 
 class FrameReader:
-    """Reads frames from a binary stream in worker threads (the event loop never blocks on stdin)."""
+    """Reads frames from a blocking binary stream in one thread of its own.
 
-    def __init__(self, stream: BinaryIO, executor: ThreadPoolExecutor | None = None) -> None:
+    One thread for the whole stream, not a thread-pool hop per line: with fifty documents typed in at once
+    the editor sends thousands of messages a second, and three hops per message (header, blank line, body)
+    left a status request waiting behind the queue for most of a second.
+    """
+
+    def __init__(self, stream: BinaryIO, max_pending: int = 1024) -> None:
         self._stream = stream
-        self._executor = executor
+        # Back-pressure: at most this many frames read but not yet handled by the event loop.
+        self._pending = threading.Semaphore(max_pending)
 
-    async def readline(self) -> bytes:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._stream.readline, MAX_LINE)
-
-    async def read(self, n: int) -> bytes:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._read_exactly, n)
+    def frames(self, stop: threading.Event) -> Iterator[bytes | JsonRpcException]:
+        """Bodies of well-framed messages, and the errors of frames that cannot be read, in stream order."""
+        stream = self._stream
+        length: int | None = None
+        while not stop.is_set():
+            line = stream.readline(MAX_LINE)
+            if not line:
+                return  # the editor closed the stream
+            match = _HEADER.search(line)
+            if match:
+                if match.start() > 0 or length is not None:
+                    log.warning("lsp_frame_resync", skipped_bytes=match.start())
+                length = int(match.group(1))
+                if length > MAX_CONTENT_LENGTH:
+                    yield JsonRpcParseError(
+                        f"message of {length} bytes refused: the limit is {MAX_CONTENT_LENGTH} bytes")
+                    length = None
+                continue
+            if line.strip() or length is None:
+                continue  # another header (Content-Type), or garbage between frames
+            body = self._read_exactly(length)
+            if len(body) < length:
+                return  # the stream ended inside the body
+            length = None
+            yield body  # an empty body (Content-Length: 0) is a parse error, not the end
 
     def _read_exactly(self, n: int) -> bytes:
         chunks = []
@@ -74,29 +99,34 @@ class FrameReader:
 
 
 async def read_messages(stop: threading.Event, reader: FrameReader, protocol: JsonRPCProtocol) -> None:
-    """The main loop: frames in, messages to ``protocol.handle_message``, errors answered."""
-    length: int | None = None
-    while not stop.is_set():
-        line = await reader.readline()
-        if not line:
-            return  # the editor closed the stream
-        match = _HEADER.search(line)
-        if match:
-            if match.start() > 0 or length is not None:
-                log.warning("lsp_frame_resync", skipped_bytes=match.start())
-            length = int(match.group(1))
-            if length > MAX_CONTENT_LENGTH:
-                _reply_error(protocol, None, JsonRpcParseError(
-                    f"message of {length} bytes refused: the limit is {MAX_CONTENT_LENGTH} bytes"))
-                length = None
-            continue
-        if line.strip() or length is None:
-            continue  # another header (Content-Type), or garbage between frames
-        body = await reader.read(length)
-        if len(body) < length:
-            return  # the stream ended inside the body
-        length = None
-        dispatch(protocol, body)  # an empty body (Content-Length: 0) is a parse error, not the end
+    """The main loop: frames read in the reader's thread, handled here on the event loop, in order."""
+    loop = asyncio.get_running_loop()
+    finished: asyncio.Future[None] = loop.create_future()
+
+    def deliver(item: bytes | JsonRpcException) -> None:
+        reader._pending.release()
+        if isinstance(item, JsonRpcException):
+            _reply_error(protocol, None, item)
+        else:
+            dispatch(protocol, item)
+
+    def end() -> None:
+        if not finished.done():
+            finished.set_result(None)
+
+    def run() -> None:
+        try:
+            for item in reader.frames(stop):
+                reader._pending.acquire()
+                loop.call_soon_threadsafe(deliver, item)
+        except Exception as exc:  # a broken stdin ends the session like EOF does
+            log.warning("lsp_input_failed", error=str(exc))
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop may be closed already
+                loop.call_soon_threadsafe(end)
+
+    threading.Thread(target=run, name="openagent-stdin", daemon=True).start()
+    await finished
 
 
 def dispatch(protocol: JsonRPCProtocol, body: bytes) -> None:

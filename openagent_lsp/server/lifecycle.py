@@ -48,6 +48,7 @@ def register(server: OpenAgentServer) -> None:
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: OpenAgentServer, _params: types.InitializedParams) -> None:
         editor_bridge.set_sink(lambda level, message: ls.call_in_loop(_log_to_editor, ls, level, message))
+        ls.loop_watch.start()
         apply_initialization_options(ls)
         await _learn_workspace_secrets(ls)
         if ls.settings.preload_model:
@@ -121,6 +122,7 @@ def status_payload(ls: OpenAgentServer) -> dict[str, Any]:
         "lastGeneration": _last_generation(ls),
         "openDocuments": len(ls.documents),
         "caches": {"documents": len(ls.documents), **ls.completions.sizes()},
+        "eventLoopLag": ls.loop_watch.to_json(),
         "agent": ls.services.metrics_json() if ls.services_started else None,
         "workspace": str(ls.workspace_root),
     })

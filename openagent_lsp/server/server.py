@@ -21,6 +21,7 @@ from pygls.lsp.server import LanguageServer
 from openagent_lsp import __version__
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.logging import get_logger
+from openagent_lsp.server.loopwatch import LoopWatch
 from openagent_lsp.server.protocol import OpenAgentProtocol
 
 log = get_logger(__name__)
@@ -43,12 +44,14 @@ class OpenAgentServer(LanguageServer):
         self._models: ModelManager | None = None
         self._completions: CompletionEngine | None = None
         self._services: AgentServices | None = None
+        self._services_lock = threading.Lock()
         self.pending_init_options: Any = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.workspace_root: Path = Path.cwd()
         self.client_features: set[str] = set()
         self.background_tasks: set[asyncio.Future[Any]] = set()
         self._notified: dict[str, float] = {}
+        self.loop_watch = LoopWatch()
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """Serve on stdio with the frame reader of ``server/framing.py`` (pygls' loop loses the connection
@@ -59,7 +62,7 @@ class OpenAgentServer(LanguageServer):
 
         stop = threading.Event()
         self._stop_event = stop
-        reader = FrameReader(stdin or sys.stdin.buffer, self.thread_pool)
+        reader = FrameReader(stdin or sys.stdin.buffer)
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         try:
             asyncio.run(read_messages(stop, reader, self.protocol))
@@ -117,10 +120,19 @@ class OpenAgentServer(LanguageServer):
     def services(self) -> AgentServices:
         """Policy, audit, store, guard, tools, actions and chat: built when the agent is first needed."""
         if self._services is None:
-            from openagent_lsp.server.services import build_services
+            with self._services_lock:
+                if self._services is None:
+                    from openagent_lsp.server.services import build_services
 
-            self._services = build_services(self)
+                    self._services = build_services(self)
         return self._services
+
+    async def services_async(self) -> AgentServices:
+        """``services``, built in a worker thread the first time: its imports, the policy's grammar and the
+        database take the better part of a second, which the event loop must not wait out."""
+        if self._services is not None:
+            return self._services
+        return await asyncio.to_thread(lambda: self.services)
 
     @property
     def services_started(self) -> bool:

@@ -77,8 +77,8 @@ def _build(server: OpenAgentServer) -> AgentServices:
     settings = server.settings
     workspace = server.workspace_root
     engine = PolicyEngine.from_file(settings.policy_file or None, strict=True if settings.exec_strict else None)
-    if engine.load_warning:
-        server.notify_user(engine.load_warning)
+    if engine.load_warning:  # built in a worker thread: the message goes out from the loop
+        server.call_in_loop(server.notify_user, engine.load_warning)
     store = Store(settings.database_url or None)
     audit_path = audit_path_for(settings.database_url, workspace)
     audit = AuditLog(audit_path)

@@ -30,6 +30,7 @@ class LoadFigures:
     chat_ok: bool | None = None
     chat_error: str = ""
     status_ms: list[float] = field(default_factory=list)
+    loop_lag: dict[str, Any] = field(default_factory=dict)  # measured inside the server (LoopWatch)
 
     def to_json(self) -> dict[str, Any]:
         ms = sorted(self.status_ms)
@@ -41,7 +42,8 @@ class LoadFigures:
                 "completionRequests": self.completion_requests, "completionsAnswered": self.completions_answered,
                 "completionErrors": self.completion_errors, "unanswered": self.unanswered,
                 "chatOk": self.chat_ok, "chatError": self.chat_error, "statusSamples": len(ms),
-                "statusMs": {"p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "max": round(ms[-1], 2) if ms else None}}
+                "statusMs": {"p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "max": round(ms[-1], 2) if ms else None},
+                "eventLoopLagInServer": self.loop_lag}
 
 
 def doc_uri(root: Path, i: int) -> str:
@@ -102,6 +104,8 @@ def run_load(server: RawServer, root: Path, *, streams: int = 50, keys: int = 8,
     """``streams`` documents typed in at once (``keys`` keys each) plus one chat, with a status prober."""
     figures = LoadFigures(streams=streams, keys_per_stream=keys)
     lock = threading.Lock()
+    warm_up(server, root)
+    lag_before = server.request("openagent/status", {}, timeout=timeout)["result"]["eventLoopLag"]
     uris = open_documents(server, root, streams)
     done = threading.Event()
 
@@ -131,8 +135,22 @@ def run_load(server: RawServer, root: Path, *, streams: int = 50, keys: int = 8,
         w.join(timeout)
     done.set()
     prober.join(timeout)
+    figures.loop_lag = server.request("openagent/status", {}, timeout=timeout)["result"]["eventLoopLag"]
+    figures.loop_lag["samplesBeforeLoad"] = lag_before.get("samples", 0)
     close_documents(server, uris)
     return figures
+
+
+def warm_up(server: RawServer, root: Path, timeout: float = 300.0) -> None:
+    """One completion and the chat services before measuring: the first use of each imports its modules
+    (a one-time start-up cost, measured by ``make bench``), which is not what this load is about."""
+    uri = (root / "warm_up.py").as_uri()
+    server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                                                            "text": "def warm(x):\n    \n"}})
+    server.request("textDocument/inlineCompletion", {"textDocument": {"uri": uri}, "position": {
+        "line": 1, "character": 4}, "context": {"triggerKind": 1}}, timeout=timeout)
+    server.request("workspace/executeCommand", {"command": "openagent.chat.list", "arguments": []}, timeout=timeout)
+    server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
 
 
 def rss_bytes(pid: int) -> int:
