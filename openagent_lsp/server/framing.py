@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -60,13 +61,43 @@ class FrameReader:
         self._stream = stream
         # Back-pressure: at most this many frames read but not yet handled by the event loop.
         self._pending = threading.Semaphore(max_pending)
+        # Raw reads of the file descriptor, buffered here: a thread blocked inside a BufferedReader holds
+        # its lock, and the interpreter aborts at exit ("could not acquire lock for <stdin>").
+        try:
+            self._fd: int | None = stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            self._fd = None
+        self._buffer = bytearray()
+        self._eof = False
+
+    def _fill(self) -> bool:
+        if self._eof:
+            return False
+        chunk = os.read(self._fd, 1 << 16) if self._fd is not None else self._stream.read1(1 << 16)  # type: ignore[attr-defined]
+        if not chunk:
+            self._eof = True
+            return False
+        self._buffer += chunk
+        return True
+
+    def readline(self, limit: int) -> bytes:
+        while True:
+            end = self._buffer.find(b"\n", 0, limit)
+            if end >= 0:
+                return self._take(end + 1)
+            if len(self._buffer) >= limit or not self._fill():
+                return self._take(min(limit, len(self._buffer)))
+
+    def _take(self, n: int) -> bytes:
+        data = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return data
 
     def frames(self, stop: threading.Event) -> Iterator[bytes | JsonRpcException]:
         """Bodies of well-framed messages, and the errors of frames that cannot be read, in stream order."""
-        stream = self._stream
         length: int | None = None
         while not stop.is_set():
-            line = stream.readline(MAX_LINE)
+            line = self.readline(MAX_LINE)
             if not line:
                 return  # the editor closed the stream
             match = _HEADER.search(line)
@@ -88,14 +119,9 @@ class FrameReader:
             yield body  # an empty body (Content-Length: 0) is a parse error, not the end
 
     def _read_exactly(self, n: int) -> bytes:
-        chunks = []
-        while n > 0:
-            chunk = self._stream.read(n)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
+        while len(self._buffer) < n and self._fill():
+            pass
+        return self._take(min(n, len(self._buffer)))
 
 
 async def read_messages(stop: threading.Event, reader: FrameReader, protocol: JsonRPCProtocol) -> None:
@@ -155,6 +181,9 @@ def dispatch(protocol: JsonRPCProtocol, body: bytes) -> None:
         return
     if "id" not in data and "method" not in data:
         log.warning("lsp_message_ignored", reason="neither a request, a notification nor a response")
+        return
+    admit = getattr(protocol, "admit", None)
+    if admit is not None and not admit(method, msg_id, is_request):
         return
     if "method" in data and "params" not in data:
         data["params"] = None  # JSON-RPC lets params be omitted; pygls' untyped messages require the key

@@ -54,24 +54,29 @@ class OpenAgentProtocol(LanguageServerProtocol):
                 log.warning("cancel_hook_failed", error=str(exc))
         super()._handle_cancel_notification(msg_id)
 
-    def handle_message(self, message: Any) -> None:
-        method = getattr(message, "method", None)
-        is_request = method is not None and hasattr(message, "id")
+    def admit(self, method: str | None, msg_id: Any, is_request: bool) -> bool:
+        """The life-cycle gate, applied to every frame before its params are even decoded (a request before
+        ``initialize`` is answered -32002 whatever its params; after ``shutdown``, -32600)."""
+        if method is None:
+            return True  # a response to one of our requests
         if method == types.INITIALIZE and is_request:
             if self.initialize_received:
-                self._refuse(message.id, JsonRpcInvalidRequest("initialize may only be sent once"))
-                return
+                self._refuse(msg_id, JsonRpcInvalidRequest("initialize may only be sent once"))
+                return False
             self.initialize_received = True
-        elif not self.initialize_received and method is not None and method != types.EXIT:
+            return True
+        if method == types.EXIT:
+            return True
+        if not self.initialize_received:
             if is_request:
-                self._refuse(message.id, JsonRpcServerNotInitialized(
+                self._refuse(msg_id, JsonRpcServerNotInitialized(
                     f"{method}: the server is not initialized yet (send initialize first)"))
-            return  # notifications before initialize are dropped, as the specification says
-        elif self._shutdown and method is not None and method != types.EXIT:
+            return False  # notifications before initialize are dropped, as the specification says
+        if self._shutdown:
             if is_request:
-                self._refuse(message.id, JsonRpcInvalidRequest(f"{method}: the server is shutting down"))
-            return
-        super().handle_message(message)
+                self._refuse(msg_id, JsonRpcInvalidRequest(f"{method}: the server is shutting down"))
+            return False
+        return True
 
     def _refuse(self, msg_id: Any, error: Any) -> None:
         log.info("request_refused", request_id=msg_id, code=error.code, error=error.message)
