@@ -160,23 +160,33 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
+def _slot(n: int, width: int = 6) -> str:
+    letters = []
+    for _ in range(width):
+        n, r = divmod(n, 26)
+        letters.append("abcdefghijklmnopqrstuvwxyz"[r])
+    return "".join(letters)
+
+
 def completions_for_rss(server: RawServer, root: Path, total: int, checkpoints: tuple[int, ...],
                         documents: int = 50, timeout: float = 120.0) -> dict[int, int]:
-    """``total`` invoked completions, each after a one-character edit (a new prefix: the model runs, not the
-    cache), spread over ``documents`` documents; the server's RSS at each checkpoint."""
+    """``total`` invoked completions spread over ``documents`` documents, each after an edit that gives the
+    document a prefix it never had (the model runs, not the cache) at the same length (the workload stays
+    the same from the first completion to the last); the server's RSS at each checkpoint."""
     uris = open_documents(server, root, documents)
-    typed = [0] * documents
     rss: dict[int, int] = {}
+    for i, uri in enumerate(uris):  # a six-letter slot at the cursor, rewritten before each request
+        pos = _cursor(i, 0)
+        server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+            {"range": {"start": pos, "end": pos}, "text": _slot(0)}]})
     for n in range(1, total + 1):
         i = n % documents
-        pos = _cursor(i, typed[i])
-        typed[i] += 1
-        server.notify("textDocument/didChange", {"textDocument": {"uri": uris[i], "version": 1 + typed[i]},
-                                                 "contentChanges": [{"range": {"start": pos, "end": pos},
-                                                                     "text": "xyzw"[n % 4]}]})
+        slot_start, slot_end = _cursor(i, 0), _cursor(i, 6)
+        server.notify("textDocument/didChange", {"textDocument": {"uri": uris[i], "version": 2 + n},
+                                                 "contentChanges": [{"range": {"start": slot_start, "end": slot_end},
+                                                                     "text": _slot(n)}]})
         reply = server.request("textDocument/inlineCompletion", {
-            "textDocument": {"uri": uris[i]}, "position": _cursor(i, typed[i]), "context": {"triggerKind": 1}},
-            timeout=timeout)
+            "textDocument": {"uri": uris[i]}, "position": slot_end, "context": {"triggerKind": 1}}, timeout=timeout)
         if "result" not in reply:
             raise RuntimeError(f"completion {n} failed: {reply}")
         if n in checkpoints:
