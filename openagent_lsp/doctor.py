@@ -65,6 +65,7 @@ def main(argv: Sequence[str]) -> int:
             out.write(f" ({info.precision} on {info.device}; {info.reason})")
         fim = llm.fim_format
         out.write(f"\nfill-in-the-middle: {'yes ' + fim.prefix if fim else 'no (prefix-only prompts)'}\n")
+        out.write(f"model kind: {describe_kind(info.kind, info.kind_reason)}\n")
         started = time.monotonic()
         text = llm.generate(GenerationRequest(prompt=SAMPLE.rstrip(" "), max_new_tokens=24))
         elapsed = time.monotonic() - started
@@ -74,6 +75,15 @@ def main(argv: Sequence[str]) -> int:
     out.write(f"sample completion ({elapsed:.2f}s):\n{SAMPLE.rstrip(' ')}{text}\n")
     out.write("OK\n")
     return 0
+
+
+def describe_kind(kind: str, reason: str) -> str:
+    """One line for the model's kind and what it means for the actions."""
+    if kind == "base":
+        return f"base ({reason}): actions use completion-shaped prompts; chat answers only simple questions"
+    if kind == "instruct":
+        return f"instruction-tuned ({reason}): actions and chat use chat prompts"
+    return "unknown: actions use chat prompts"
 
 
 def _describe_local(device: str, precision: str) -> None:

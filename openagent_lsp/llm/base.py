@@ -81,6 +81,10 @@ class BackendInfo:
     converted: bool = False  # the embedded model was converted to the cache during this load
     source: str = ""
     parameters: int = 0
+    # "base" (continues text: completion-shaped prompts) or "instruct" (follows chat messages);
+    # "" when the backend cannot tell, which the application treats as "instruct".
+    kind: str = ""
+    kind_reason: str = ""
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from openagent_lsp.llm.base import (
     ProgressCallback,
 )
 from openagent_lsp.llm.fim import detect_fim_format
+from openagent_lsp.llm.kind import detect_model_kind
 from openagent_lsp.llm.lookup import find_draft
 from openagent_lsp.llm.precision import PrecisionChoice, choose_precision
 from openagent_lsp.llm.scheduler import PriorityGate
@@ -142,6 +143,7 @@ class TransformersLLM:
             # transformers >= 5.24 renames the forward argument past_key_values -> cache.
             params = inspect.signature(model.forward).parameters
             self._cache_kwarg = "cache" if "cache" in params else "past_key_values"
+            kind = detect_model_kind(tokenizer, model.config, self.model_ref)
             self.info = BackendInfo(
                 "transformers",
                 device=choice.device,
@@ -152,6 +154,7 @@ class TransformersLLM:
                 source=resolved.description if isinstance(resolved, ResolvedModel) else str(resolved),
                 parameters=sum(p.numel() for p in model.parameters()),
                 threads=torch.get_num_threads() if choice.device == "cpu" else 0,
+                kind=kind.kind.value, kind_reason=kind.reason,
             )
             if progress:
                 progress("model ready", 100)

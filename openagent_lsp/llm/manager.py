@@ -32,6 +32,8 @@ class ModelStatus:
     precision: str | None = None
     precision_reason: str | None = None
     fim: bool | None = None
+    kind: str | None = None  # "base" or "instruct": how actions prompt the model
+    kind_reason: str | None = None
     threads: int | None = None
     progress_message: str | None = None
     progress_percent: int | None = None
@@ -149,6 +151,7 @@ class ModelManager:
             status.precision_reason = info.reason or None
             status.threads = info.threads or None
             status.fim = llm.fim_format is not None
+            status.kind, status.kind_reason = info.kind or None, info.kind_reason or None
         return status
 
     def last_generation(self) -> GenerationStats | None:
