@@ -31,3 +31,7 @@ class ToolError(OpenAgentError):
 
 class InvalidInputError(OpenAgentError):
     """A request carried arguments that cannot be used (maps to JSON-RPC InvalidParams)."""
+
+
+class NoUsableAnswer(OpenAgentError):
+    """The model answered, but nothing in its answer can be used (no code, an empty docstring, no test)."""

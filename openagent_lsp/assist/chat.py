@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any
 from openagent_lsp.agent.context import ConversationContext
 from openagent_lsp.agent.prompts import CODE_CONTEXT_CHARS
 from openagent_lsp.assist.arguments import ChatRequest
+from openagent_lsp.assist.base_chat import NOTE_MARKER, BaseModelChat, Selection, model_note
+from openagent_lsp.assist.recipes import is_base_model
 from openagent_lsp.assist.targets import find_target
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.languages import language_id_for_path, path_from_uri
-from openagent_lsp.errors import InvalidInputError
-from openagent_lsp.llm.base import CancelToken
+from openagent_lsp.errors import GenerationCancelled, InvalidInputError, NoUsableAnswer
+from openagent_lsp.llm.base import BaseLLM, CancelToken
 from openagent_lsp.logging import get_logger
 from openagent_lsp.store.db import Store
 from openagent_lsp.tools.base import ToolContext, ToolRegistry
@@ -101,6 +103,7 @@ class ChatService:
         self._staged_diff = staged_diff
         self._active: dict[str, CancelToken] = {}
         self.first_delta_ms: list[float] = []
+        self._base_chat = BaseModelChat(workspace, documents, staged_diff)
 
     # -- conversations ---------------------------------------------------------------------------
 
@@ -136,7 +139,11 @@ class ChatService:
         # or a slash command without what it works on.
         agent = None if is_run else self._make_agent()
         selection = self.resolve_selection(request)
-        if agent is not None:
+        # A base model cannot follow the agent's instructions: it answers through completion-shaped prompts.
+        base = agent is not None and is_base_model(agent.llm)
+        if base:
+            self._check_slash(message, selection)
+        elif agent is not None:
             message = await self._expand_slash(message, selection)
         conversation_id = await asyncio.to_thread(self._conversation, request.conversation_id)
         first: list[float] = []
@@ -153,6 +160,8 @@ class ChatService:
         try:
             if agent is None:
                 result = await self._run_command(message[len(RUN_COMMAND):].strip(), conversation_id, delta, cancel)
+            elif base:
+                result = await self._ask_base_model(agent.llm, message, conversation_id, selection, delta, cancel)
             else:
                 result = await self._ask_agent(agent, message, conversation_id, selection, delta, cancel)
         finally:
@@ -188,6 +197,16 @@ class ChatService:
             return self.store.ensure_conversation(conversation_id, str(self.workspace))
         return self.store.create_conversation(str(self.workspace))
 
+    def _check_slash(self, message: str, selection: EditorSelection | None) -> None:
+        command = message.partition(" ")[0]
+        if not command.startswith("/"):
+            return
+        if command not in SLASH_COMMANDS:
+            raise InvalidInputError(
+                f"message: unknown slash command {command}; use one of {', '.join([*SLASH_COMMANDS, RUN_COMMAND])}")
+        if command != "/commit" and selection is None:
+            raise InvalidInputError(f"{command} needs a selection: pass uri and range")
+
     async def _expand_slash(self, message: str, selection: EditorSelection | None) -> str:
         command, _, rest = message.partition(" ")
         if not command.startswith("/"):
@@ -219,6 +238,30 @@ class ChatService:
             await asyncio.to_thread(self.store.add_message, conversation_id, "assistant", reply.text)
         return ChatResult(conversation_id, reply.text, reply.ok, reply.error, reply.cancelled,
                           tool_calls=[{"name": c.name, "ok": c.ok, "error": c.error} for c in reply.tool_calls])
+
+    async def _ask_base_model(self, llm: BaseLLM, message: str, conversation_id: str,
+                              selection: EditorSelection | None, delta: Callable[[str], None],
+                              cancel: CancelToken) -> ChatResult:
+        """A turn for a base model: slash commands and questions through completion-shaped prompts; the
+        first answer of a conversation says once what the model cannot do and which model would."""
+        history = await asyncio.to_thread(self.store.get_history, conversation_id)
+        told = any(m.role == "assistant" and NOTE_MARKER in m.content for m in history)
+        chosen = Selection(selection.uri, selection.code, selection.language) if selection else None
+        ok, error = True, ""
+        try:
+            text = await self._base_chat.answer(llm, message, chosen, delta, cancel)
+        except NoUsableAnswer as exc:
+            ok, error, text = False, str(exc), str(exc)
+            delta(text)
+        except GenerationCancelled as exc:
+            return ChatResult(conversation_id, "", False, f"cancelled: {exc}", cancelled=True)
+        if not told:
+            note = model_note(llm)
+            delta(f"\n\n{note}")
+            text = f"{text}\n\n{note}"
+        await asyncio.to_thread(self.store.add_message, conversation_id, "user", message)
+        await asyncio.to_thread(self.store.add_message, conversation_id, "assistant", text)
+        return ChatResult(conversation_id, text, ok, error)
 
     async def _run_command(self, command: str, conversation_id: str, delta: Callable[[str], None],
                            cancel: CancelToken) -> ChatResult:

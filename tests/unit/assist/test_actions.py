@@ -10,7 +10,7 @@ from openagent_lsp.assist.actions import ActionService, place_tests_for
 from openagent_lsp.assist.arguments import ActionArgs
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.types import Position
-from openagent_lsp.errors import InvalidInputError, OpenAgentError, PolicyViolationError
+from openagent_lsp.errors import InvalidInputError, NoUsableAnswer, OpenAgentError, PolicyViolationError
 from openagent_lsp.policy.types import FileOp, Verdict
 from openagent_lsp.tools.guard import ToolGuard
 from openagent_lsp.tools.testing import FakePolicyEngine, MemoryAuditLog
@@ -84,7 +84,7 @@ async def test_a_refused_write_returns_no_edit(documents: DocumentStore, approve
 
 async def test_answers_without_code_are_refused(documents: DocumentStore, guard: ToolGuard, workspace: Path) -> None:
     uri = open_source(documents, workspace)
-    with pytest.raises(InvalidInputError, match="no code"):
+    with pytest.raises(NoUsableAnswer, match="no code"):
         await service(documents, scripted("   "), guard, workspace).plan_edit(args("docstring", uri))
 
 
