@@ -427,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", default=",".join(TASKS))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=0, help="at most this many cases per task (0: all)")
-    parser.add_argument("--precision", default="auto")
+    parser.add_argument("--precision", default="fp32",
+                        help="fp32 (default: the same figures on every CPU), bf16, int8 or auto")
     parser.add_argument("--details", action="store_true", help="print every case, not only the summaries")
     args = parser.parse_args(argv)
     tasks = [t for t in args.tasks.split(",") if t]

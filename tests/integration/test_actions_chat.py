@@ -80,7 +80,10 @@ async def test_actions_are_listed_without_a_model_call(session: Session) -> None
         "title": ask["title"], "command": "openagent.askPrompt", "arguments": ask["command"].get("arguments")}
 
 
-async def test_resolve_returns_an_edit_inside_the_enclosing_function(session: Session) -> None:
+async def test_resolve_returns_an_edit_inside_the_enclosing_function(make_session: Any,
+                                                                     tiny_chat_model_dir: Path) -> None:
+    # A chat model takes any answer as the new code: the edit's range is what this test checks.
+    session = await make_session(model=tiny_chat_model_dir)
     uri = session.open("geo.py", SOURCE)
     actions = await code_actions(session, uri, SELECTION)
     doc_action = next(a for a in actions if a["title"] == "OpenAgent: Add docstring")
@@ -94,8 +97,10 @@ async def test_resolve_returns_an_edit_inside_the_enclosing_function(session: Se
     assert edits[0]["newText"].strip()
 
 
-async def test_apply_edit_reaches_the_client_only_after_approval(make_session: Any, tmp_path: Path) -> None:
-    s = await make_session(OPENAGENT_POLICY_FILE=str(strict_write_policy(tmp_path)))
+async def test_apply_edit_reaches_the_client_only_after_approval(make_session: Any, tmp_path: Path,
+                                                                 tiny_chat_model_dir: Path) -> None:
+    # A chat model: any answer is taken as the new code, so the approval is what this test sees.
+    s = await make_session(OPENAGENT_POLICY_FILE=str(strict_write_policy(tmp_path)), model=tiny_chat_model_dir)
     uri = s.open("geo.py", SOURCE)
     args = {"action": "refactor", "uri": uri, "range": _to_dict(SELECTION)}
     args["range"] = {"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": 20}}
@@ -142,9 +147,10 @@ def answering(status: dict[str, Any]) -> bool:
     return bool((status.get("agent") or {}).get("activeConversations"))
 
 
-async def test_chat_cancel_stops_the_stream(make_session: Any) -> None:
-    # The held server's generation waits for its cancel: the test never races the model.
-    s = await make_session(hold_after_pieces=0)
+async def test_chat_cancel_stops_the_stream(make_session: Any, tiny_chat_model_dir: Path) -> None:
+    # The held server's generation waits for its cancel: the test never races the model. A chat model:
+    # the agent streams its answer (a base model's one-line answer may end before the first piece).
+    s = await make_session(hold_after_pieces=0, model=tiny_chat_model_dir)
     task = asyncio.ensure_future(execute(s, "openagent.chat", {"message": "Tell me a long story",
                                                                "conversationId": "conv-cancel"}))
     status = await wait_for_status(s, answering)
@@ -161,8 +167,8 @@ async def test_chat_cancel_stops_the_stream(make_session: Any) -> None:
     assert status["agent"]["activeConversations"] == []
 
 
-async def test_cancel_request_stops_a_chat(make_session: Any) -> None:
-    s = await make_session(hold_after_pieces=0)
+async def test_cancel_request_stops_a_chat(make_session: Any, tiny_chat_model_dir: Path) -> None:
+    s = await make_session(hold_after_pieces=0, model=tiny_chat_model_dir)
     future = asyncio.ensure_future(s.client.protocol.send_request_async(
         types.WORKSPACE_EXECUTE_COMMAND, msg_id="chat-1",
         params=types.ExecuteCommandParams(command="openagent.chat", arguments=[{"message": "A long answer please"}])))
@@ -239,3 +245,18 @@ async def test_unanswered_prompt_times_out_as_no(make_session: Any) -> None:
 async def test_denied_command_never_prompts(session: Session) -> None:
     result = _to_dict(await execute(session, "openagent.chat", {"message": "/run rm -rf ~"}))
     assert result["ok"] is False and session.prompts == []
+
+
+async def test_status_names_the_model_kind_and_a_base_model_says_once_what_it_cannot_do(
+        session: Session, make_session: Any, tiny_chat_model_dir: Path) -> None:
+    status = _to_dict(await session.request("openagent/status"))
+    assert status["model"]["kind"] == "base" and "no chat template" in status["model"]["kind_reason"]
+    first = _to_dict(await execute(session, "openagent.chat", {"message": "Which function computes the area?"}))
+    assert "is a small base model" in first["text"] and "ollama:qwen2.5-coder:7b" in first["text"]
+    second = _to_dict(await execute(session, "openagent.chat", {"message": "And the volume?",
+                                                                "conversationId": first["conversationId"]}))
+    assert "is a small base model" not in second["text"]
+
+    chat_model = await make_session(model=tiny_chat_model_dir)
+    status = _to_dict(await chat_model.request("openagent/status"))
+    assert status["model"]["kind"] == "instruct" and "chat template" in status["model"]["kind_reason"]

@@ -7,6 +7,7 @@ continuations, never the model's wording (the action eval measures that with rea
 from __future__ import annotations
 
 import ast
+import asyncio
 from pathlib import Path
 
 from openagent_lsp.agent.core import Agent, AgentSettings
@@ -241,3 +242,18 @@ async def test_a_base_model_answer_that_is_unusable_says_so(documents: DocumentS
     result = await chat_service(documents, guard, workspace, base("    pass\n")).send(
         chat("/test", uri), lambda _d: None, CancelToken())
     assert not result.ok and "no usable test" in result.error and "no usable test" in result.text
+
+
+async def test_cancelling_a_base_model_answer_stops_the_model(documents: DocumentStore, guard: ToolGuard,
+                                                              workspace: Path) -> None:
+    uri = open_source(documents, workspace)
+    llm = ScriptedLLM(kind="base", endless=True)
+    cancel = CancelToken()
+    svc = chat_service(documents, guard, workspace, llm)
+    task = asyncio.ensure_future(svc.send(chat("/explain", uri), lambda _d: None, cancel))
+    while not llm.requests:  # the generation has started
+        await asyncio.sleep(0.01)
+    cancel.cancel("stop")
+    result = await asyncio.wait_for(task, 30)
+    assert result.cancelled and not result.ok
+    assert await asyncio.to_thread(llm.stopped.wait, 30)
