@@ -195,7 +195,8 @@ def _docstring_recipe(subject: Subject) -> Recipe:
 
 
 def _doc_comment(summary: str, subject: Subject) -> str:
-    indent = subject.code[: len(subject.code) - len(subject.code.lstrip())].split("\n")[-1]
+    first = next((line for line in subject.code.split("\n") if line.strip()), "")
+    indent = first[: len(first) - len(first.lstrip())]
     if subject.language in ("rust",):
         lines = [f"{indent}/// {summary}"]
     elif subject.language in ("go",):

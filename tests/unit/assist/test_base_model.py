@@ -257,3 +257,18 @@ async def test_cancelling_a_base_model_answer_stops_the_model(documents: Documen
     result = await asyncio.wait_for(task, 30)
     assert result.cancelled and not result.ok
     assert await asyncio.to_thread(llm.stopped.wait, 30)
+
+
+async def test_other_languages_get_a_doc_comment_above_the_definition(documents: DocumentStore, guard: ToolGuard,
+                                                                      workspace: Path) -> None:
+    path = workspace / "math.ts"
+    source = "export function double(n: number): number {\n  return n * 2;\n}\n"
+    path.write_text(source)
+    documents.open(path.as_uri(), "typescript", 1, source)
+    llm = base(" returns twice the number `n`.\n// It returns twice the number.\n")
+    plan = await actions(documents, llm, guard, workspace).plan_edit(ActionArgs.model_validate({
+        "action": "docstring", "uri": path.as_uri(),
+        "range": {"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 4}}}))
+    assert llm.requests[0].prompt.endswith("// What this function does:\n// The `double` function")
+    assert plan.files[0].edits[0].new_text == ("/** The `double` function returns twice the number `n`. */\n"
+                                               "export function double(n: number): number {\n  return n * 2;\n}")
