@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openagent_lsp.completion.cache import CompletionLRU, LiveText, ShownSuggestion
+from openagent_lsp.completion.context import PromptBudget, PromptBuilder
 from openagent_lsp.completion.postprocess import PostContext, decide_multiline, postprocess
-from openagent_lsp.completion.prompt import build_prompt, heal_completion
+from openagent_lsp.completion.prompt import heal_completion
 from openagent_lsp.config import CompletionSettings
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.types import Position
@@ -48,6 +49,7 @@ class CompletionCounters:
     errors: int = 0
     shown: int = 0
     accepted: int = 0
+    accepted_partial: int = 0  # a word or a line of a suggestion (editors' partial accept)
     accepted_chars: int = 0
 
     def to_json(self) -> dict[str, int]:
@@ -88,6 +90,7 @@ class CompletionEngine:
         self._settings = settings_provider
         self.counters = CompletionCounters()
         self.lru = CompletionLRU(settings_provider().cache_size)
+        self.prompts = PromptBuilder(store)
         self._docs: dict[str, _DocState] = {}
         self._ids = itertools.count(1)
 
@@ -197,8 +200,12 @@ class CompletionEngine:
     def record_shown(self) -> None:
         self.counters.shown += 1
 
-    def record_accepted(self, uri: str, text: str) -> None:
-        self.counters.accepted += 1
+    def record_accepted(self, uri: str, text: str, partial: bool = False) -> None:
+        """A shown suggestion was accepted: whole, or a word or line of it (``partial``)."""
+        if partial:
+            self.counters.accepted_partial += 1
+        else:
+            self.counters.accepted += 1
         self.counters.accepted_chars += len(text)
 
     def forget(self, uri: str) -> None:
@@ -206,6 +213,12 @@ class CompletionEngine:
         if state and state.cancel:
             state.cancel.cancel("document closed")
         self.lru.forget_document(uri)
+        self.prompts.forget(uri)
+
+
+def budget_of(settings: CompletionSettings) -> PromptBudget:
+    return PromptBudget(prefix_tokens=settings.prompt_budget_tokens, suffix_tokens=settings.suffix_budget_tokens,
+                        context_tokens=settings.context_budget_tokens)
 
 
 def _settings_key(settings: CompletionSettings) -> str:
@@ -252,13 +265,9 @@ class _Generation:
 
     def _run(self, loop: asyncio.AbstractEventLoop, first_ready: asyncio.Future[str]) -> str:
         settings = self.settings
-        header = ""
-        if settings.context_from_open_files:
-            header = self._context_header()
-        prompt = build_prompt(
-            self.prefix, self.suffix, header=header, fim=self.llm.fim_format, count=self.llm.count_tokens,
-            prefix_budget=settings.prompt_budget_tokens, suffix_budget=settings.suffix_budget_tokens,
-        )
+        prompt = self.engine.prompts.build(
+            self.uri, self.language_id, self.prefix, self.suffix, fim=self.llm.fim_format,
+            count=self.llm.count_tokens, budget=budget_of(settings), use_context=settings.context_from_open_files)
         lookup = prompt.lookup_source if self._use_lookup() else None
         request = GenerationRequest(
             prompt=prompt.text, max_new_tokens=settings.max_new_tokens, temperature=0.0,
@@ -298,17 +307,6 @@ class _Generation:
         # copy-heavy completion and 2.3x on an ordinary one, identical text. Under int8 it is neither
         # lossless (activation scales depend on the batch) nor faster, so it stays off there.
         return self.llm.info.precision != "int8"
-
-    def _context_header(self) -> str:
-        try:
-            from openagent_lsp.context.scope import build_context
-
-            ctx = build_context(self.engine.store, self.uri, len(self.prefix), self.llm.count_tokens,
-                                self.settings.context_budget_tokens)
-            return ctx.render_header()
-        except Exception as exc:
-            log.warning("completion_context_failed", error=str(exc))
-            return ""
 
 
 def _has_complete_first_line(text: str) -> bool:
