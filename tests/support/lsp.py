@@ -12,7 +12,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 SERVER_COMMAND = [sys.executable, "-m", "openagent_lsp"]
 # The real server whose model holds each generation until it is cancelled (tests of cancellation).
-HELD_SERVER_COMMAND = [sys.executable, "-m", "tests.support.held_server"]
+HELD_SERVER_COMMAND = [sys.executable, str(Path(__file__).with_name("held_server.py"))]
 
 
 def server_env(tmp: Path, model: str | Path, **extra: str) -> dict[str, str]:
