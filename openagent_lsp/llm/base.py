@@ -28,6 +28,10 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until cancelled (True) or ``timeout`` seconds pass (False)."""
+        return self._event.wait(timeout)
+
 
 class Priority(IntEnum):
     """Who waits on a generation. Lower goes first through the backend's one model."""
@@ -132,6 +136,14 @@ class BaseLLM(Protocol):
 
     def forget(self, key: str) -> None:
         """Drop what is kept for ``key`` (a closed document's KV cache); nothing for stateless backends."""
+
+
+@runtime_checkable
+class WarmableLLM(Protocol):
+    """A backend that can compute a prompt into a document's KV cache ahead of the request."""
+
+    def warm(self, prompt: str, cache_key: str, priority: Priority = Priority.BACKGROUND,
+             cancel: CancelToken | None = None) -> int: ...
 
 
 class ProgressCallback(Protocol):
