@@ -204,8 +204,14 @@ class TransformersLLM:
             return cached
         span = steps.span("measuring number formats on this CPU (first load only)", 80, 96)
         ids = _calibration_ids(tokenizer)
-        result = calibrate(model, ids, self._forward_detached, threads=self.threads.decide().threads,
+        before = self.threads.decide()
+        result = calibrate(model, ids, self._forward_detached, threads=before.threads,
                            progress=lambda message, fraction: span.at(fraction, message))
+        # Figures taken while other processes kept a core busy say little about this machine: use them for
+        # this session only and measure again at the next load.
+        if before.others_busy >= 0.5:
+            log.info("calibration_not_cached", reason="other processes were busy", others_busy=before.others_busy)
+            return result
         try:
             save(path, result)
         except OSError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -174,7 +175,8 @@ def test_load_reports_real_percentages(tiny_model_dir: Path) -> None:
 
 
 def test_auto_precision_measures_once_then_uses_the_cached_figures(tiny_model_dir: Path, tmp_path: Path) -> None:
-    first = TransformersLLM(str(tiny_model_dir), precision="auto", device="cpu", cache_dir=tmp_path)
+    # A pinned thread count: the measurement is kept whatever else this machine is running.
+    first = TransformersLLM(str(tiny_model_dir), precision="auto", device="cpu", cache_dir=tmp_path, cpu_threads=1)
     first.load()
     calibration = first.info.calibration
     assert calibration is not None and calibration["cached"] is False
@@ -187,7 +189,26 @@ def test_auto_precision_measures_once_then_uses_the_cached_figures(tiny_model_di
     assert first.info.precision == chosen["precision"] and "measured on this machine" in first.info.reason
     assert list((tmp_path / "calibration").glob("*.json"))
 
-    second = TransformersLLM(str(tiny_model_dir), precision="auto", device="cpu", cache_dir=tmp_path)
+    second = TransformersLLM(str(tiny_model_dir), precision="auto", device="cpu", cache_dir=tmp_path, cpu_threads=1)
     second.load()
     assert second.info.calibration is not None and second.info.calibration["cached"] is True
     assert second.info.calibration["chosen"] == calibration["chosen"]
+
+
+def test_a_calibration_measured_while_the_machine_was_busy_is_not_kept(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from openagent_lsp.llm.threads import ThreadPolicy
+
+    ticks = itertools.count(1)
+
+    def busy_machine() -> tuple[float, float, float, float]:
+        t = next(ticks)
+        return 190.0 * t, 200.0 * t, 0.0, float(t)  # others keep 1.9 of 2 CPUs busy
+
+    model = TransformersLLM(str(tiny_model_dir), precision="auto", device="cpu", cache_dir=tmp_path)
+    model.threads = ThreadPolicy(cores=2, reader=busy_machine)
+    model.threads.sample()
+    model.threads.sample()
+    model.load()
+    model.threads.stop()
+    assert model.info.calibration is not None
+    assert not list((tmp_path / "calibration").glob("*.json"))
