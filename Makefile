@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev demo test test-fast lint bench bench-llamacpp eval doctor clean
+.PHONY: dev demo test test-fast test-random lint bench bench-llamacpp eval doctor clean
 .PHONY: vsix test-vscode
 
 dev: $(STAMP)
@@ -20,9 +20,13 @@ $(STAMP): pyproject.toml
 demo: dev
 	$(PY) demo/run_demo.py
 
+# A fixed order here; `make test-random` shuffles it (pytest-randomly prints the seed to replay).
 test: dev
-	$(PY) -m pytest -q -ra
+	$(PY) -m pytest -q -ra -p no:randomly
 	$(MAKE) test-vscode
+
+test-random: dev
+	$(PY) -m pytest -q -ra
 
 # The VS Code extension: package it (editors/vscode/openagent.vsix), and test it (unit tests, then a real
 # VS Code through code-server and headless chromium; the script installs what is missing).
@@ -34,7 +38,7 @@ test-vscode: dev
 	OPENAGENT_PYTHON=$(abspath $(PY)) bash editors/vscode/scripts/test.sh
 
 test-fast: dev
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" -p no:randomly
 
 lint: dev
 	$(VENV)/bin/ruff check openagent_lsp tests benchmarks demo

@@ -42,6 +42,9 @@ for entry in (str(ROOT), str(HERE)):
 from lsprotocol import types  # noqa: E402
 from pygls.lsp.client import LanguageClient  # noqa: E402
 
+from tests.support.editor import Editor as ScriptedEditor  # noqa: E402
+from tests.support.editor import inline_text  # noqa: E402
+
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 PY = sys.executable
 
@@ -90,132 +93,44 @@ def _get(obj: Any, *keys: str) -> Any:
     return obj
 
 
-class Editor:
-    """A minimal editor over stdio (pygls' client): open/change documents, inline requests, timings."""
+class Editor(ScriptedEditor):
+    """The project's scripted editor (``tests/support/editor.py``) with the call shapes the sections use."""
 
     def __init__(self, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
-        self.argv, self.env, self.cwd = argv, env, cwd
-        self.client = LanguageClient("openagent-bench", "0")
-        self.versions: dict[str, int] = {}
-        self.spawned_at = 0.0
-
-        @self.client.feature("openagent/statusChanged")
-        def _status_changed(_params: Any) -> None:
-            return None
-
-        @self.client.feature(types.WINDOW_LOG_MESSAGE)
-        def _log(_params: Any) -> None:
-            return None
-
-        @self.client.feature(types.WINDOW_SHOW_MESSAGE)
-        def _show(params: Any) -> None:
-            log(f"server says: {getattr(params, 'message', params)}")
-
-        @self.client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
-        def _progress_create(_params: Any) -> None:
-            return None
-
-        @self.client.feature(types.PROGRESS)
-        def _progress(_params: Any) -> None:
-            return None
-
-    @property
-    def pid(self) -> int:
-        return int(self.client._server.pid)  # type: ignore[union-attr]
+        super().__init__(LanguageClient("openagent-bench", "0"), cwd)
+        self.argv, self.env = argv, env
+        self.on_message = lambda params: log(f"server says: {params.message}")
 
     async def start(self, options: Any = None) -> float:
         """Spawn and initialize; returns milliseconds from spawn to the initialize result."""
         self.spawned_at = time.perf_counter()
-        await self.client.start_io(*self.argv, env=self.env, cwd=str(self.cwd) if self.cwd else None)
-        root = (self.cwd or Path(tempfile.gettempdir())).as_uri()
-        await self.client.initialize_async(types.InitializeParams(
-            capabilities=types.ClientCapabilities(
-                text_document=types.TextDocumentClientCapabilities(
-                    inline_completion=types.InlineCompletionClientCapabilities()),
-                window=types.WindowClientCapabilities(work_done_progress=True),
-            ),
-            root_uri=root, initialization_options=options,
-        ))
-        elapsed = (time.perf_counter() - self.spawned_at) * 1000
-        self.client.initialized(types.InitializedParams())
-        return elapsed
+        await self.client.start_io(*self.argv, env=self.env, cwd=str(self.root) if self.root else None)
+        if self.root is None:
+            self.root = Path(tempfile.gettempdir())
+        await self.initialize("minimal", options)
+        return (time.perf_counter() - self.spawned_at) * 1000
 
-    def open(self, uri: str, text: str) -> None:
-        self.versions[uri] = 1
-        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+    def inline_future(self, uri: str, line: int, character: int,  # type: ignore[override]
+                      invoked: bool = False) -> asyncio.Future[Any]:
+        return super().inline_future(uri, types.Position(line, character), invoked)
 
-    def change(self, uri: str, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
-        self.versions[uri] += 1
-        rng = types.Range(start=types.Position(*start), end=types.Position(*end))
-        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
-            content_changes=[types.TextDocumentContentChangePartial(range=rng, text=text)]))
-
-    def inline_future(self, uri: str, line: int, character: int, invoked: bool = False) -> asyncio.Future[Any]:
-        kind = types.InlineCompletionTriggerKind.Invoked if invoked else types.InlineCompletionTriggerKind.Automatic
-        return asyncio.ensure_future(self.client.text_document_inline_completion_async(types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line, character),
-            context=types.InlineCompletionContext(trigger_kind=kind))))
-
-    async def inline(self, uri: str, line: int, character: int, invoked: bool = False) -> tuple[str, float]:
+    async def inline(self, uri: str, line: int, character: int,  # type: ignore[override]
+                     invoked: bool = False) -> tuple[str, float]:
         started = time.perf_counter()
         result = await self.inline_future(uri, line, character, invoked)
         return _text_of(result), (time.perf_counter() - started) * 1000
 
-    async def status(self) -> Any:
-        return await self.client.protocol.send_request_async("openagent/status", {})
-
     async def counters(self) -> dict[str, int]:
-        completion = _get(await self.status(), "completion")
-        if isinstance(completion, dict):
-            return completion
-        return dict(completion._asdict()) if hasattr(completion, "_asdict") else dict(vars(completion))
+        return dict((await self.status())["completion"])
 
-    async def wait_ready(self, timeout: float) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status = await self.status()
-            state = _get(status, "model", "state")
-            if state == "ready":
-                return status
-            if state == "error":
-                raise RuntimeError(f"model failed to load: {_get(status, 'model', 'error')}")
-            await asyncio.sleep(0.2)
-        raise RuntimeError("model did not load in time")
-
-    def rss_mib(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-        return float("nan")
-
-    def mapped(self, needle: str) -> bool:
-        try:
-            return needle in Path(f"/proc/{self.pid}/maps").read_text()
-        except OSError:
-            return False
-
-    async def stop(self) -> None:
-        try:
-            await asyncio.wait_for(self.client.shutdown_async(None), 10)
-            self.client.exit(None)
-        except Exception:
-            pass
-        try:
-            await asyncio.wait_for(self.client.stop(), 10)
-        except Exception:
-            proc = getattr(self.client, "_server", None)
-            if proc is not None and proc.returncode is None:
-                proc.kill()
+    async def wait_ready(self, timeout: float = 120.0) -> Any:
+        status = await super().wait_ready(timeout)
+        if _get(status, "model", "state") == "error":
+            raise RuntimeError(f"model failed to load: {_get(status, 'model', 'error')}")
+        return status
 
 
-def _text_of(result: Any) -> str:
-    items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
-    if not items:
-        return ""
-    text = items[0].insert_text
-    return text if isinstance(text, str) else text.value
+_text_of = inline_text
 
 
 OURS = [PY, "-m", "openagent_lsp"]

@@ -40,6 +40,9 @@ SLASH_COMMANDS = {
     "/commit": "Write a concise git commit message (subject line, blank line, body) for this staged diff:",
 }
 RUN_COMMAND = "/run"
+# Streamed pieces are sent at most this often: one notification per token floods the editor (and this
+# server's event loop) under load, so a Stop arrives only after the answer ended.
+DELTA_INTERVAL_S = 0.03
 # Staged diffs beyond this are cut: the commit message needs the gist, and the prompt has a budget.
 MAX_DIFF_CHARS = 12_000
 
@@ -69,6 +72,35 @@ class ChatResult:
                 "cancelled": self.cancelled, "durationMs": round(self.duration_ms, 1),
                 "firstDeltaMs": None if self.first_delta_ms is None else round(self.first_delta_ms, 1),
                 "toolCalls": self.tool_calls}
+
+
+class DeltaBatcher:
+    """Coalesces streamed pieces into one delta per ``interval_s`` (the first piece goes out at once).
+    Runs on the event loop, where the agent forwards its pieces."""
+
+    def __init__(self, emit: Callable[[str], None], interval_s: float = DELTA_INTERVAL_S) -> None:
+        self._emit = emit
+        self._interval_s = interval_s
+        self._buffer = ""
+        self._last_flush = float("-inf")
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, text: str) -> None:
+        self._buffer += text
+        wait = self._last_flush + self._interval_s - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(wait, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._buffer:
+            text, self._buffer = self._buffer, ""
+            self._last_flush = time.monotonic()
+            self._emit(text)
 
 
 @dataclass(frozen=True)
@@ -142,20 +174,23 @@ class ChatService:
         first: list[float] = []
         seq = 0
 
-        def delta(text: str) -> None:
+        def emit(text: str) -> None:
             nonlocal seq
             if not first:
                 first.append((time.monotonic() - started) * 1000)
             seq += 1
             on_delta(ChatDelta(conversation_id, seq, text))
 
+        batcher = DeltaBatcher(emit)
         self._active[conversation_id] = cancel
         try:
             if agent is None:
-                result = await self._run_command(message[len(RUN_COMMAND):].strip(), conversation_id, delta, cancel)
+                result = await self._run_command(message[len(RUN_COMMAND):].strip(), conversation_id, batcher.add,
+                                                 cancel)
             else:
-                result = await self._ask_agent(agent, message, conversation_id, selection, delta, cancel)
+                result = await self._ask_agent(agent, message, conversation_id, selection, batcher.add, cancel)
         finally:
+            batcher.flush()
             self._active.pop(conversation_id, None)
         result.duration_ms = (time.monotonic() - started) * 1000
         result.first_delta_ms = first[0] if first else None

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openagent_lsp.completion.cache import CompletionLRU, LiveText, ShownSuggestion
+from openagent_lsp.completion.context import PromptBudget, PromptBuilder
 from openagent_lsp.completion.postprocess import PostContext, decide_multiline, postprocess
-from openagent_lsp.completion.prompt import WINDOW_STEP_LINES, Prompt, build_prompt, heal_completion
+from openagent_lsp.completion.prompt import WINDOW_STEP_LINES, Prompt, heal_completion
 from openagent_lsp.config import CompletionSettings
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.types import Position
@@ -52,6 +53,7 @@ class CompletionCounters:
     errors: int = 0
     shown: int = 0
     accepted: int = 0
+    accepted_partial: int = 0  # a word or a line of a suggestion (editors' partial accept)
     accepted_chars: int = 0
     warmed: int = 0  # background warmings started (document opened, cursor moved far)
     warmed_tokens: int = 0  # prompt tokens they computed ahead of a request
@@ -100,6 +102,7 @@ class CompletionEngine:
         self._settings = settings_provider
         self.counters = CompletionCounters()
         self.lru = CompletionLRU(settings_provider().cache_size)
+        self.prompts = PromptBuilder(store)
         self._docs: dict[str, _DocState] = {}
         self._ids = itertools.count(1)
 
@@ -220,8 +223,12 @@ class CompletionEngine:
     def record_shown(self) -> None:
         self.counters.shown += 1
 
-    def record_accepted(self, uri: str, text: str) -> None:
-        self.counters.accepted += 1
+    def record_accepted(self, uri: str, text: str, partial: bool = False) -> None:
+        """A shown suggestion was accepted: whole, or a word or line of it (``partial``)."""
+        if partial:
+            self.counters.accepted_partial += 1
+        else:
+            self.counters.accepted += 1
         self.counters.accepted_chars += len(text)
 
     def forget(self, uri: str) -> None:
@@ -231,6 +238,7 @@ class CompletionEngine:
         if state and state.background:
             state.background.cancel("document closed")
         self.lru.forget_document(uri)
+        self.prompts.forget(uri)
 
     # -- background work -------------------------------------------------------------------------
 
@@ -278,7 +286,7 @@ class CompletionEngine:
             base = self._llm_provider()
             if base is None:
                 return
-            prompt = completion_prompt(self.store, base, uri, prefix, suffix, settings)
+            prompt = completion_prompt(self, base, uri, language_id, prefix, suffix, settings)
             end = prompt.text.find(prompt.prefix_used)
             text = prompt.text[: end + len(prompt.prefix_used)] if prompt.prefix_used and end >= 0 else ""
             state = self._docs.get(uri)
@@ -329,6 +337,10 @@ class CompletionEngine:
             await asyncio.wait([task], timeout=2.0)
         state.background_task = None
 
+def budget_of(settings: CompletionSettings) -> PromptBudget:
+    return PromptBudget(prefix_tokens=settings.prompt_budget_tokens, suffix_tokens=settings.suffix_budget_tokens,
+                        context_tokens=settings.context_budget_tokens)
+
 
 def _settings_key(settings: CompletionSettings) -> str:
     return f"{settings.max_new_tokens}:{settings.prompt_budget_tokens}:{settings.suffix_budget_tokens}:" \
@@ -376,7 +388,8 @@ class _Generation:
 
     def _run(self, loop: asyncio.AbstractEventLoop, first_ready: asyncio.Future[str]) -> str:
         settings = self.settings
-        prompt = completion_prompt(self.engine.store, self.llm, self.uri, self.prefix, self.suffix, settings)
+        prompt = completion_prompt(self.engine, self.llm, self.uri, self.language_id, self.prefix, self.suffix,
+                                   settings)
         lookup = prompt.lookup_source if self._use_lookup() else None
         request = GenerationRequest(
             prompt=prompt.text, max_new_tokens=settings.max_new_tokens, temperature=0.0,
@@ -418,23 +431,12 @@ class _Generation:
         return self.llm.info.precision != "int8"
 
 
-def completion_prompt(store: DocumentStore, llm: BaseLLM, uri: str, prefix: str, suffix: str,
+def completion_prompt(engine: CompletionEngine, llm: BaseLLM, uri: str, language_id: str, prefix: str, suffix: str,
                       settings: CompletionSettings) -> Prompt:
     """The prompt for a cursor between ``prefix`` and ``suffix``: one builder for requests and warming, so
     what is warmed is what a request will ask for."""
-    header = ""
-    if settings.context_from_open_files:
-        try:
-            from openagent_lsp.context.scope import build_context
-
-            header = build_context(store, uri, len(prefix), llm.count_tokens,
-                                   settings.context_budget_tokens).render_header()
-        except Exception as exc:
-            log.warning("completion_context_failed", error=str(exc))
-    return build_prompt(
-        prefix, suffix, header=header, fim=llm.fim_format, count=llm.count_tokens,
-        prefix_budget=settings.prompt_budget_tokens, suffix_budget=settings.suffix_budget_tokens,
-    )
+    return engine.prompts.build(uri, language_id, prefix, suffix, fim=llm.fim_format, count=llm.count_tokens,
+                                budget=budget_of(settings), use_context=settings.context_from_open_files)
 
 
 def _first_window_end(text: str, budget: int, count: Callable[[str], int]) -> int:

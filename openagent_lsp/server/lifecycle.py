@@ -63,8 +63,10 @@ def register(server: OpenAgentServer) -> None:
             ls.notify_user(f"{exc}; keeping the previous configuration")
             log.warning("bad_configuration", error=str(exc))
             return
-        if ls.models.reconfigure(ls.settings) and ls.settings.preload_model:
-            await start_model_load(ls)
+        if ls.models.reconfigure(ls.settings):
+            notify_status(ls)  # the model was dropped: clients show "idle" until it loads again
+            if ls.settings.preload_model:
+                await start_model_load(ls)
 
     @server.feature(methods.STATUS)
     async def on_status(ls: OpenAgentServer, _params: Any = None) -> dict[str, Any]:
@@ -141,6 +143,7 @@ async def start_model_load(ls: OpenAgentServer) -> None:
     thread = ls.models.start_loading(report)
     if thread is None:
         return
+    notify_status(ls)  # now "loading"
 
     async def finish() -> None:
         await asyncio.to_thread(thread.join)
@@ -150,11 +153,17 @@ async def start_model_load(ls: OpenAgentServer) -> None:
                 message="ready" if status.state == "ready" else f"failed: {status.error}"))
         if status.state == "error":
             ls.notify_user(f"model failed to load: {status.error}")
-        ls.protocol.notify(methods.STATUS_CHANGED, status_payload(ls))
+        notify_status(ls)
 
     task = asyncio.ensure_future(finish())
     ls.background_tasks.add(task)
     task.add_done_callback(ls.background_tasks.discard)
+
+
+def notify_status(ls: OpenAgentServer) -> None:
+    """``openagent/statusChanged`` with the full status: sent on every model state change (idle, loading,
+    ready, error) so clients need not poll."""
+    ls.protocol.notify(methods.STATUS_CHANGED, status_payload(ls))
 
 
 def _log_to_editor(ls: OpenAgentServer, level: str, message: str) -> None:

@@ -76,7 +76,7 @@ async def test_opening_warms_the_prompt_a_request_in_the_first_window_will_use()
     # A cursor a few lines up from the warmed end: its prompt starts with everything that was warmed.
     offset = SOURCE.index("def f8(")
     settings = CompletionSettings(context_from_open_files=False, prompt_budget_tokens=128)
-    request = completion_prompt(store, llm, uri, SOURCE[:offset], SOURCE[offset:], settings)  # type: ignore[arg-type]
+    request = completion_prompt(engine, llm, uri, "python", SOURCE[:offset], SOURCE[offset:], settings)  # type: ignore[arg-type]
     assert len(warm.prompt) > 100
     assert warm.prompt.startswith(request.text[: len(warm.prompt) // 2])
     assert engine.counters.warmed == 1 and engine.counters.warmed_tokens > 0
