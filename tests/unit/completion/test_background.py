@@ -67,7 +67,7 @@ def test_the_backend_is_warmable() -> None:
 
 async def test_opening_warms_the_prompt_a_request_in_the_first_window_will_use() -> None:
     llm = WarmingLLM(["y\n"])
-    engine, store, uri = engine_for(llm)
+    engine, _store, uri = engine_for(llm)
     engine.opened(uri)
     await settle(engine, uri)
     assert len(llm.warms) == 1
