@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev demo test test-fast test-random lint bench eval doctor clean
+.PHONY: dev demo test test-fast test-random lint bench bench-llamacpp eval doctor clean
 .PHONY: vsix test-vscode
 
 dev: $(STAMP)
@@ -46,6 +46,13 @@ lint: dev
 
 bench: dev
 	$(PY) benchmarks/run.py
+
+# Opt-in yardstick (never part of test or CI): llama-cpp-python built from its sdist (~5 min) into
+# build/llama-cpp; afterwards `make bench` prints our speed ratios to llama.cpp on the same GGUF.
+bench-llamacpp: dev
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip install --quiet --no-binary llama-cpp-python \
+		--target build/llama-cpp 'llama-cpp-python==0.3.36'
+	$(PY) benchmarks/run.py --only speed
 
 eval: dev
 	$(PY) benchmarks/eval_completion.py

@@ -41,6 +41,11 @@ class CompletionSettings(_Section):
     context_budget_tokens: int = Field(192, ge=0, le=4096)
     prompt_lookup: Literal["auto", "on", "off"] = "auto"
     early_first_line: bool = True
+    # In the background, at the lowest priority: compute a document's prompt into the model's KV cache when
+    # it is opened or the cursor moves far, so the first suggestion there finds most of it done.
+    warm_on_open: bool = True
+    # After a suggestion is shown, compute the next one as if it were accepted (costs CPU while idle).
+    precompute_next: bool = False
     cache_size: int = Field(256, ge=0, le=100_000)
 
 

@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from openagent_lsp import __version__
 from openagent_lsp.config import SettingsHolder
@@ -63,6 +64,7 @@ def main(argv: Sequence[str]) -> int:
         info = llm.info
         if info.precision:
             out.write(f" ({info.precision} on {info.device}; {info.reason})")
+        _describe_measurements(info.threads_policy, info.head, info.calibration)
         fim = llm.fim_format
         out.write(f"\nfill-in-the-middle: {'yes ' + fim.prefix if fim else 'no (prefix-only prompts)'}\n")
         started = time.monotonic()
@@ -74,6 +76,24 @@ def main(argv: Sequence[str]) -> int:
     out.write(f"sample completion ({elapsed:.2f}s):\n{SAMPLE.rstrip(' ')}{text}\n")
     out.write("OK\n")
     return 0
+
+
+def _describe_measurements(threads_policy: str, head: str, calibration: dict[str, Any] | None) -> None:
+    out = sys.stdout
+    if threads_policy:
+        out.write(f"threads: {threads_policy}\n")
+    if head:
+        out.write(f"vocabulary head: {head}\n")
+    if not calibration:
+        return
+    where = "cached measurement" if calibration.get("cached") else f"measured now in {calibration['seconds']} s"
+    out.write(f"number formats on this CPU ({where}, {calibration['threads']} threads):\n")
+    out.write(f"  {'candidate':<20} {'prefill ms/token':>16} {'decode ms/token':>16} {'same answers':>13}\n")
+    for c in calibration["candidates"]:
+        mark = " (loses quality)" if not c["keeps_quality"] else ""
+        mark = " <- chosen" if c["name"] == calibration["chosen"] else mark
+        out.write(f"  {c['name']:<20} {c['prefill_ms_per_token']:>16.2f} {c['decode_ms_per_token']:>16.1f} "
+                  f"{c['agreement'] * 100:>12.1f}%{mark}\n")
 
 
 def _describe_local(device: str, precision: str) -> None:
