@@ -105,6 +105,7 @@ class CompletionEngine:
         self.prompts = PromptBuilder(store)
         self._docs: dict[str, _DocState] = {}
         self._ids = itertools.count(1)
+        self._tasks: set[asyncio.Future[None]] = set()  # precomputations in flight (kept referenced)
 
     # -- public API ------------------------------------------------------------------------------
 
@@ -211,7 +212,7 @@ class CompletionEngine:
             if final:
                 self.lru.put(lru_key, final)
                 if settings.precompute_next:
-                    loop.call_soon_threadsafe(self._precompute_next, uri, doc.language_id, prefix + final, suffix,
+                    loop.call_soon_threadsafe(self._start_precompute, uri, doc.language_id, prefix + final, suffix,
                                               settings, my_seq)
 
         if job.live.done:
@@ -297,14 +298,25 @@ class CompletionEngine:
         except Exception as exc:  # background work never disturbs the editor
             log.warning("completion_warm_failed", uri=uri, error=str(exc))
 
-    def _precompute_next(self, uri: str, language_id: str, prefix: str, suffix: str,
-                         settings: CompletionSettings, seq: int) -> None:
+    def _start_precompute(self, uri: str, language_id: str, prefix: str, suffix: str,
+                          settings: CompletionSettings, seq: int) -> None:
+        task = asyncio.ensure_future(self._precompute_next(uri, language_id, prefix, suffix, settings, seq))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _precompute_next(self, uri: str, language_id: str, prefix: str, suffix: str,
+                               settings: CompletionSettings, seq: int) -> None:
         """Compute the suggestion that follows ``prefix`` (the shown one accepted) into the LRU."""
         state = self._docs.get(uri)
-        llm = self._llm_provider()
-        if state is None or llm is None or state.seq != seq:
+        if state is None:
             return
-        if state.running is not None and not state.running.done():
+        running = state.running
+        if running is not None and not running.done():
+            # The shown suggestion's generation calls us just before its worker returns: let it finish
+            # and hand back the document's KV cache.
+            await asyncio.wait([running])
+        llm = self._llm_provider()
+        if llm is None or state.seq != seq or self._docs.get(uri) is not state:
             return
         lru_key = self.lru.key(uri, prefix, suffix, _settings_key(settings))
         if self.lru.get(lru_key) is not None:
