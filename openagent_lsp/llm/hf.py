@@ -99,6 +99,7 @@ class TransformersLLM:
         self._eos_ids: set[int] = set()
         self.info = BackendInfo("transformers")
         self.last_stats: GenerationStats | None = None
+        self._last_warm_stats: GenerationStats | None = None
         self._cache_kwarg = "past_key_values"
 
     # -- loading -------------------------------------------------------------------------------
@@ -351,7 +352,11 @@ class TransformersLLM:
             raise
         finally:
             stats.total_ms = (time.perf_counter() - started) * 1000
-            self.last_stats = stats
+            # Warming (no new tokens) must not replace the figures of the last suggestion or answer.
+            if request.max_new_tokens > 0:
+                self.last_stats = stats
+            else:
+                self._last_warm_stats = stats
             self._checkin(request.cache_key, run)
 
     def warm(self, prompt: str, cache_key: str, priority: Priority = Priority.BACKGROUND,
@@ -367,7 +372,7 @@ class TransformersLLM:
                 pass
         except GenerationCancelled:
             pass
-        stats = self.last_stats
+        stats = self._last_warm_stats
         return stats.prompt_tokens - stats.reused_tokens if stats else 0
 
     def _stream_text(self, prompt: str, request: GenerationRequest, cancel: CancelToken | None) -> Iterator[str]:
