@@ -87,6 +87,11 @@ class Decision:
     git_write: bool = False
     # Scripts and modules the command runs, hashed when decided: re-check right before running.
     bound_files: tuple[BoundFile, ...] = ()
+    # The command talks to the network (fetches, installs, pushes): the sandbox gives it network only
+    # when the user approved it with a prompt that said so (never on a plain ALLOW).
+    needs_network: bool = False
+    # What an "always allow" grant of ``grant_key`` covers, in words for the approval prompt.
+    grant_summary: str = ""
 
     def content_unchanged(self) -> bool:
         """True when every script this decision covers still has the content it was decided on.
@@ -104,6 +109,7 @@ class Decision:
             "rule": self.rule,
             "requires_sandbox": self.requires_sandbox,
             "git_write": self.git_write,
+            "needs_network": self.needs_network,
         }
 
 
