@@ -81,6 +81,7 @@ class ActionService:
         auth = await self.guard.authorize_path(FileOp.WRITE, str(path))
         if not auth.allowed:
             raise PolicyViolationError(f"not applied: {auth.reason}")
+        self.guard.note_file_write(path)  # the model wrote it: runners that would load it ask
         self.guard.record_result(auth, ok=True, extra={"via": "code_action"})
 
     def _append_to(self, path: Path, code: str) -> FileEdit:

@@ -23,6 +23,7 @@ from openagent_lsp.context.languages import language_id_for_path, path_from_uri
 from openagent_lsp.errors import InvalidInputError
 from openagent_lsp.llm.base import CancelToken
 from openagent_lsp.logging import get_logger
+from openagent_lsp.policy.types import Origin
 from openagent_lsp.store.db import Store
 from openagent_lsp.tools.base import ToolContext, ToolRegistry
 from openagent_lsp.tools.guard import ToolGuard
@@ -228,7 +229,7 @@ class ChatService:
         tool = self._registry.get("shell.run")
         if tool is None:
             raise InvalidInputError("/run is not available: no shell tool")
-        ctx = ToolContext(workspace=self.workspace, guard=self._guard, cancel=cancel)
+        ctx = ToolContext(workspace=self.workspace, guard=self._guard, cancel=cancel, origin=Origin.USER)
         result = await tool.invoke({"command": command}, ctx)
         text = result.to_observation()
         delta(text)

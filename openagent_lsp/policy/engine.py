@@ -297,6 +297,7 @@ class PolicyEngine:
             bound_files=bound,
             needs_network=needs_network and worst.verdict is not Verdict.DENY,
             grant_summary=summary,
+            writes_protected=any(f.rule.startswith("path:protected") for f in findings),
         ), findings
 
     def _candidates(self, analysis: Analysis, findings: list[Finding]) -> list[_Candidate]:

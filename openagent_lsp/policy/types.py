@@ -92,6 +92,9 @@ class Decision:
     needs_network: bool = False
     # What an "always allow" grant of ``grant_key`` covers, in words for the approval prompt.
     grant_summary: str = ""
+    # The command writes editor, git or CI configuration (the prompt said so): an approved run may
+    # change it; any other run finds that configuration read-only in the sandbox.
+    writes_protected: bool = False
 
     def content_unchanged(self) -> bool:
         """True when every script this decision covers still has the content it was decided on.
@@ -113,6 +116,14 @@ class Decision:
         }
 
 
+class Origin(enum.StrEnum):
+    """Who wrote a tool call. A prompt-injected model writes commands too: the user must see that the
+    AI agent, not they themselves, is asking."""
+
+    AGENT = "agent"
+    USER = "user"
+
+
 class ApprovalAnswer(enum.StrEnum):
     RUN_ONCE = "run_once"
     ALWAYS_ALLOW = "always_allow"
@@ -127,6 +138,9 @@ class ApprovalRequest:
     subject: str  # the exact command line, or "write /abs/path"
     decision: Decision
     workspace: str
+    origin: Origin = Origin.AGENT
+    # What the OS sandbox will let the command touch (the prompt's "Sandbox:" line).
+    sandbox: str = ""
 
 
 class Approver(Protocol):
