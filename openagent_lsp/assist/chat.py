@@ -18,6 +18,7 @@ from openagent_lsp.agent.context import ConversationContext
 from openagent_lsp.agent.prompts import CODE_CONTEXT_CHARS
 from openagent_lsp.assist.arguments import ChatRequest
 from openagent_lsp.assist.targets import find_target
+from openagent_lsp.assist.undo import Turn, UndoService
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.languages import language_id_for_path, path_from_uri
 from openagent_lsp.errors import InvalidInputError
@@ -92,6 +93,7 @@ class ChatService:
         registry: ToolRegistry,
         guard: ToolGuard,
         staged_diff: Callable[[], str],
+        undo: UndoService | None = None,
     ) -> None:
         self.store = store
         self.workspace = workspace
@@ -100,6 +102,7 @@ class ChatService:
         self._registry = registry
         self._guard = guard
         self._staged_diff = staged_diff
+        self._undo = undo
         self._active: dict[str, CancelToken] = {}
         self.first_delta_ms: list[float] = []
 
@@ -151,6 +154,7 @@ class ChatService:
             on_delta(ChatDelta(conversation_id, seq, text))
 
         self._active[conversation_id] = cancel
+        turn = self._begin_turn(conversation_id, message)
         try:
             if agent is None:
                 result = await self._run_command(message[len(RUN_COMMAND):].strip(), conversation_id, delta, cancel)
@@ -158,11 +162,22 @@ class ChatService:
                 result = await self._ask_agent(agent, message, conversation_id, selection, delta, cancel)
         finally:
             self._active.pop(conversation_id, None)
+            if turn is not None and self._undo is not None:
+                await self._undo.finish(turn)
         result.duration_ms = (time.monotonic() - started) * 1000
         result.first_delta_ms = first[0] if first else None
         if first:
             self.first_delta_ms.append(first[0])
         return result
+
+    def _begin_turn(self, conversation_id: str, message: str) -> asyncio.Task[Turn] | None:
+        """Snapshot the workspace before a turn that may write; its writes wait for the snapshot."""
+        if self._undo is None:
+            return None
+        label = " ".join(message.split())
+        turn = self._undo.begin(conversation_id, label[:60] + ("…" if len(label) > 60 else ""))
+        self._guard.hold_writes_until(turn)
+        return turn
 
     def resolve_selection(self, request: ChatRequest) -> EditorSelection | None:
         """The code the request refers to: the selected text, the enclosing definition of an empty

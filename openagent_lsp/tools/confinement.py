@@ -180,20 +180,3 @@ def toolchain_paths(env: Mapping[str, str] | None = None) -> tuple[Path, ...]:
         if path not in out:
             out.append(path)
     return tuple(out)
-
-
-def state_protection(workspace: Path, state_dirs: Iterable[Path], files: Iterable[Path]) -> tuple[Path, ...]:
-    """The paths a sandboxed command must never reach: each state dir whole, unless it holds the
-    workspace (a database set next to the project) -- then only the server's own files in it."""
-    ws = Path(workspace).resolve()
-    out: list[Path] = []
-    for d in state_dirs:
-        d = Path(d).absolute()
-        if ws.is_relative_to(d.resolve() if d.exists() else d):
-            continue
-        out.append(d)
-    for f in files:
-        f = Path(f).absolute()
-        if not any(f.is_relative_to(d) for d in out):
-            out.append(f)
-    return tuple(dict.fromkeys(out))

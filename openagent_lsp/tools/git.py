@@ -121,7 +121,7 @@ def run_git(
                 raise ToolError(f"git {args[0]}: the OS sandbox could not be set up ({res.stderr.strip()})")
             if res.timed_out:
                 raise ToolError(f"git {args[0]} timed out after {timeout_s:g} s")
-            code, out, err = res.exit_code, res.stdout, res.stderr
+            code, out, err = (res.exit_code if res.exit_code is not None else -1), res.stdout, res.stderr
     except subprocess.TimeoutExpired as exc:
         raise ToolError(f"git {args[0]} timed out after {timeout_s:g} s") from exc
     except (OSError, SandboxUnavailable) as exc:

@@ -14,6 +14,7 @@ Every decision and every outcome (exit code, error) is appended to the audit log
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from dataclasses import dataclass, field, replace
@@ -165,6 +166,7 @@ class ToolGuard:
         self.workspace = Path(workspace).resolve()
         self.approval_timeout_s = approval_timeout_s
         self._confinement = confinement
+        self._holds: set[asyncio.Future[Any]] = set()
 
     @property
     def workspace_key(self) -> str:
@@ -196,6 +198,17 @@ class ToolGuard:
         if record is not None:
             record(path)
 
+    def hold_writes_until(self, future: asyncio.Future[Any]) -> None:
+        """No command or file write is authorized before ``future`` is done (the snapshot that makes
+        the turn undoable: nothing may change the workspace before it is taken)."""
+        self._holds.add(future)
+        future.add_done_callback(self._holds.discard)
+
+    async def _writes_released(self) -> None:
+        for future in list(self._holds):
+            with contextlib.suppress(Exception):  # a failed snapshot is logged by its owner
+                await asyncio.shield(future)
+
     def _audit_blocked(self) -> str:
         blocked = getattr(self.audit, "blocked_reason", None)
         try:
@@ -218,6 +231,7 @@ class ToolGuard:
         lowers a verdict. ``origin`` says who wrote the command (the prompt shows it).
         """
         cwd = Path(cwd).resolve() if cwd is not None else self.workspace
+        await self._writes_released()
         blocked = self._audit_blocked()
         if blocked:
             decision = _fail_decision(blocked)
@@ -243,6 +257,8 @@ class ToolGuard:
     async def authorize_path(self, op: FileOp, path: str, *, origin: Origin = Origin.AGENT) -> Authorization:
         """Decide whether file operation ``op`` may touch ``path`` (as the model wrote it)."""
         subject = f"{op.value} {self._display_path(path)}"
+        if op not in (FileOp.READ, FileOp.LIST):
+            await self._writes_released()
         blocked = self._audit_blocked()
         if blocked:
             decision = _fail_decision(blocked)
