@@ -39,6 +39,7 @@ class Turn:
     before: str = ""
     after: str = ""
     paths: list[str] = field(default_factory=list)  # limit to these (workspace-relative); empty = all
+    ignored: list[str] = field(default_factory=list)  # what was ignored when the turn began
     started_at: float = field(default_factory=time.time)
 
 
@@ -86,9 +87,13 @@ class UndoService:
         """Start the "before" snapshot in a worker thread; the task's result is the turn."""
         turn = Turn(uuid.uuid4().hex, conversation_id, label, paths=list(paths or []))
 
-        async def snapshot() -> Turn:
-            turn.before = await asyncio.to_thread(self.snapshots.take)
+        def snapshot_now() -> Turn:
+            turn.ignored = self.snapshots.ignored()
+            turn.before = self.snapshots.take(turn.ignored)
             return turn
+
+        async def snapshot() -> Turn:
+            return await asyncio.to_thread(snapshot_now)
 
         return asyncio.ensure_future(snapshot())
 
@@ -102,7 +107,7 @@ class UndoService:
             return None
         if after:
             try:
-                turn.after = await asyncio.to_thread(self.snapshots.take)
+                turn.after = await asyncio.to_thread(self.snapshots.take, turn.ignored)
             except OpenAgentError as exc:
                 log.warning("snapshot_failed", error=str(exc))
                 return None
@@ -135,7 +140,7 @@ class UndoService:
 
     def _undo(self, turn: Turn) -> UndoResult:
         snaps = self.snapshots
-        now = snaps.take()
+        now = snaps.take(turn.ignored)
         if turn.after:
             changed = snaps.changes(turn.before, turn.after, turn.paths or None)
             touched_since = {c.path for c in snaps.changes(turn.after, now)}
@@ -144,9 +149,13 @@ class UndoService:
             touched_since = set()
         restorable = [c for c in changed if c.path not in touched_since]
         skipped = sorted(c.path for c in changed if c.path in touched_since)
-        files = snaps.restore(restorable)
+        trash = snaps.git_dir.with_suffix(".trash") / turn.id
+        files = snaps.restore(restorable, trash)
         what = f"{turn.label}: " if turn.label else ""
         message = f"{what}restored {len(files)} file(s) to how they were before the turn"
+        created = [c.path for c in restorable if c.before is None]
+        if created:
+            message += f"; the {len(created)} file(s) it created were moved to {trash}"
         if skipped:
             message += f"; left {len(skipped)} file(s) you changed since untouched: {', '.join(skipped[:5])}"
         return UndoResult(message, files, skipped)

@@ -174,7 +174,9 @@ def toolchain_paths(env: Mapping[str, str] | None = None) -> tuple[Path, ...]:
         if not path.is_dir():
             continue
         if (path.parent / "pyvenv.cfg").exists():
-            path = path.parent
+            path = path.parent  # a virtual environment's bin: the whole environment
+        elif path.name == "shims":
+            path = path.parent  # pyenv, rbenv, asdf: a shim runs the manager from its root
         if str(path) in _TOO_BROAD or path == home or home.is_relative_to(path):
             continue
         if path not in out:

@@ -23,6 +23,7 @@ import os
 import stat
 import subprocess
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from openagent_lsp.errors import ToolError
 from openagent_lsp.tools.files import _open_dir, write_atomic
 from openagent_lsp.tools.workspace import ConfinedPath
 
-EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+MAX_FROZEN_IGNORES = 20_000
 GIT_TIMEOUT_S = 300.0
 _ISOLATED_CONFIG = (
     ("core.fsmonitor", "false"),
@@ -112,29 +113,42 @@ class WorkspaceSnapshots:
                        | {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}, timeout=60)
         self._git("config", "core.bare", "false")
 
-    def _sync_excludes(self) -> None:
-        """The user's repository-local ignore rules apply to snapshots too."""
+    def _sync_excludes(self, frozen: Sequence[str]) -> None:
+        """The user's repository-local ignore rules apply to snapshots too, and so does every path that
+        was ignored when the turn began (``frozen``): a turn that edits .gitignore must not make an
+        ignored file (a .env, node_modules) look like one it created."""
         from openagent_lsp.tools.confinement import repository_dirs
 
         lines = ["# copied from the workspace's repository\n"]
         for gitdir in repository_dirs(self.workspace)[-1:]:
             with contextlib.suppress(OSError):
                 lines.append((gitdir / "info" / "exclude").read_text(encoding="utf-8", errors="replace"))
+        lines.append("\n# ignored when the turn began\n")
+        lines.extend(_exclude_line(rel) + "\n" for rel in frozen)
         info = self.git_dir / "info"
         info.mkdir(exist_ok=True)
         (info / "exclude").write_text("".join(lines), encoding="utf-8")
 
     # -- API --------------------------------------------------------------------------------------
 
-    def take(self) -> str:
+    def take(self, frozen_ignores: Sequence[str] = ()) -> str:
         """Snapshot the workspace now; returns the tree id (kept reachable under refs/openagent/)."""
         with self._lock:
             self._ensure_repo()
-            self._sync_excludes()
+            self._sync_excludes(frozen_ignores)
             self._git("add", "--all", "--ignore-errors", "--", ".")
             tree = self._git("write-tree").decode().strip()
             self._git("update-ref", f"refs/openagent/trees/{tree}", self._keep(tree))
             return tree
+
+    def ignored(self, limit: int = MAX_FROZEN_IGNORES) -> list[str]:
+        """The paths ignored right now (an ignored directory as one entry ending in "/")."""
+        with self._lock:
+            self._ensure_repo()
+            self._sync_excludes(())
+            raw = self._git("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+        paths = [p.decode("utf-8", "surrogateescape") for p in raw.split(b"\0") if p]
+        return paths[:limit]
 
     def _keep(self, tree: str) -> str:
         # A ref must name a commit (or any object); a commit of the tree keeps it safe from pruning.
@@ -165,16 +179,17 @@ class WorkspaceSnapshots:
         with self._lock:
             return self._git("cat-file", "blob", blob_id)
 
-    def restore(self, changes: list[Change]) -> list[str]:
-        """Put every changed path back as it was *before*: remove what was created, write back what was
-        modified or deleted. Returns the paths restored, in the order they were handled."""
+    def restore(self, changes: list[Change], trash: Path) -> list[str]:
+        """Put every changed path back as it was *before*: what was created is moved into ``trash``
+        (never deleted: undo must not lose anything either), what was modified or deleted is written
+        back. Returns the paths restored, in the order they were handled."""
         done: list[str] = []
         # Removals first, deepest first: a link or file that took a directory's place must go before
         # the files below that directory can be written again.
         removals = sorted((c for c in changes if c.after is not None), key=lambda c: -c.path.count("/"))
         for change in removals:
             if change.before is None or change.before.mode != change.after.mode:  # type: ignore[union-attr]
-                self._remove(change.path)
+                self._remove(change.path, trash)
         for change in sorted(changes, key=lambda c: c.path):
             if change.before is not None:
                 self._write(change.path, change.before)
@@ -189,7 +204,7 @@ class WorkspaceSnapshots:
             raise ToolError(f"snapshot: refusing the path {rel!r}")
         return ConfinedPath(self.workspace, self.workspace.joinpath(*parts), parts)
 
-    def _remove(self, rel: str) -> None:
+    def _remove(self, rel: str, trash: Path) -> None:
         target = self._target(rel)
         try:
             parent = _open_dir(target.root, target.parts[:-1])
@@ -199,7 +214,19 @@ class WorkspaceSnapshots:
             st = os.stat(target.name, dir_fd=parent, follow_symlinks=False)
             if stat.S_ISDIR(st.st_mode):
                 return  # a directory is only removed when it ends up empty
-            os.unlink(target.name, dir_fd=parent)
+            dest = trash / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            trash_fd = os.open(dest.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.replace(target.name, dest.name, src_dir_fd=parent, dst_dir_fd=trash_fd)
+            except OSError:  # another file system: copy the bytes, then remove
+                with contextlib.suppress(OSError):
+                    data = os.readlink(target.name, dir_fd=parent).encode() if stat.S_ISLNK(st.st_mode) else \
+                        _read_at(parent, target.name)
+                    dest.write_bytes(data)
+                os.unlink(target.name, dir_fd=parent)
+            finally:
+                os.close(trash_fd)
         except FileNotFoundError:
             pass
         finally:
@@ -237,3 +264,22 @@ class WorkspaceSnapshots:
             os.chmod(target.name, mode, dir_fd=parent)  # a regular file write_atomic just put there
         finally:
             os.close(parent)
+
+
+def _exclude_line(rel: str) -> str:
+    """An exclude pattern matching exactly ``rel`` (anchored, wildcards escaped)."""
+    escaped = "".join("\\" + c if c in "\\*?[" else c for c in rel)
+    if escaped.endswith(" "):
+        escaped = escaped[:-1] + "\\ "
+    return "/" + escaped
+
+
+def _read_at(dir_fd: int, name: str) -> bytes:
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

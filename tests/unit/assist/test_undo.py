@@ -60,6 +60,29 @@ async def test_a_file_the_user_changed_after_the_turn_is_left_alone(undo: UndoSe
     assert (ws / "edit.txt").read_text() == "the user's own later work\n"
 
 
+async def test_a_turn_that_unignores_a_file_does_not_make_undo_remove_it(undo: UndoService, ws: Path) -> None:
+    """Found the hard way: a turn rewrote .gitignore, the ignored .env became "new", and undo removed it."""
+    (ws / ".gitignore").write_text(".env\n")
+    (ws / ".env").write_text("API_KEY=secret\n")
+    (ws / "node_modules").mkdir()
+    (ws / "node_modules" / "dep.js").write_text("x\n")
+    await _turn(undo, "c1", lambda: (ws / ".gitignore").write_text("# emptied by the agent\n"))
+    result = await undo.undo_last()
+    assert result.files == [".gitignore"]
+    assert (ws / ".env").read_text() == "API_KEY=secret\n" and (ws / "node_modules" / "dep.js").exists()
+    assert (ws / ".gitignore").read_text() == ".env\n"
+
+
+async def test_files_the_turn_created_are_moved_aside_not_deleted(undo: UndoService, ws: Path) -> None:
+    (ws / ".gitignore").write_text(".env\n")
+    (ws / ".env").write_text("API_KEY=secret\n")
+    await _turn(undo, "c1", lambda: (ws / ".env").rename(ws / "env.txt"))  # a rename out of the ignore rule
+    result = await undo.undo_last()
+    assert result.files == ["env.txt"] and not (ws / "env.txt").exists()
+    kept = list(undo.snapshots.git_dir.with_suffix(".trash").rglob("env.txt"))
+    assert len(kept) == 1 and kept[0].read_text() == "API_KEY=secret\n" and "moved to" in result.message
+
+
 async def test_turns_without_changes_are_not_kept(undo: UndoService) -> None:
     await _turn(undo, "c1", lambda: None)
     assert undo.turns() == []

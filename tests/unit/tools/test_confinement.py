@@ -141,11 +141,13 @@ async def test_run_once_without_network_cannot_reach_the_listener(
     approver = ScriptedApprover([ApprovalAnswer.RUN_ONCE])
     ctx = _ctx(repo, home, state, approver)
     script = repo / "conn.py"
-    script.write_text(f"import socket\nsocket.create_connection(('127.0.0.1', {listener.port}), timeout=3)\n")
+    script.write_text(f"import socket\nprint('started', flush=True)\n"
+                      f"socket.create_connection(('127.0.0.1', {listener.port}), timeout=3)\n")
     ctx.guard.note_file_write(script)  # the agent wrote it: running it asks
     result = await ShellTool().invoke({"command": "python3 conn.py"}, ctx)
     assert len(approver.requests) == 1 and "no network" in approver.requests[0].sandbox
     assert not result.ok and result.metadata["network"] is False
+    assert "started" in result.output and "Error" in result.output, result.output  # it ran, and failed to connect
     assert listener.accepted == 0
 
 

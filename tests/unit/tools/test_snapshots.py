@@ -64,7 +64,7 @@ def test_created_modified_deleted_and_mode_changes_are_restored(repo: Path, snap
     after = snaps.take()
     changes = snaps.changes(before, after)
     assert {c.path for c in changes} == {"src/app.py", "notes.txt", "run.sh", "new/deep/file.py"}
-    snaps.restore(changes)
+    snaps.restore(changes, snaps.git_dir.with_suffix(".trash"))
     assert (repo / "src" / "app.py").read_text() == "print('v1')\n"
     assert (repo / "notes.txt").read_text() == "untracked, not ignored\n"
     assert os.access(repo / "run.sh", os.X_OK)
@@ -95,7 +95,7 @@ def test_a_link_planted_where_a_directory_was_is_removed_not_followed(
     subprocess.run(["rm", "-rf", str(repo / "src")], check=True)
     (repo / "src").symlink_to(outside)
     changes = snaps.changes(before, snaps.take())
-    snaps.restore(changes)
+    snaps.restore(changes, snaps.git_dir.with_suffix(".trash"))
     assert (outside / "app.py").read_text() == "outside file\n"  # never written through the link
     assert not (repo / "src").is_symlink()
     assert (repo / "src" / "app.py").read_text() == "print('v1')\n"
@@ -108,7 +108,7 @@ def test_a_plain_folder_without_git_can_be_snapshotted(tmp_path: Path) -> None:
     snaps = WorkspaceSnapshots(ws, tmp_path / "snaps")
     before = snaps.take()
     (ws / "a.txt").write_text("changed\n")
-    snaps.restore(snaps.changes(before, snaps.take()))
+    snaps.restore(snaps.changes(before, snaps.take()), tmp_path / "trash")
     assert (ws / "a.txt").read_text() == "a\n"
     assert not (ws / ".git").exists()
 
