@@ -13,6 +13,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 SERVER_COMMAND = [sys.executable, "-m", "openagent_lsp"]
 # The real server whose model holds each generation until it is cancelled (tests of cancellation).
 HELD_SERVER_COMMAND = [sys.executable, "-m", "tests.support.held_server"]
+# The real server whose model is a script of outputs (a prompt-injected model, exactly as scripted).
+SCRIPTED_SERVER_COMMAND = [sys.executable, "-m", "tests.support.scripted_server"]
 
 
 def server_env(tmp: Path, model: str | Path, **extra: str) -> dict[str, str]:
