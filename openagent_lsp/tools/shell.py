@@ -41,7 +41,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from openagent_lsp.errors import PolicyViolationError, ToolError
 from openagent_lsp.llm.base import CancelToken
-from openagent_lsp.policy.paths import existing_protected_paths
 from openagent_lsp.policy.types import ToolKind
 from openagent_lsp.sandbox import SandboxLevel, SandboxSpec, SandboxUnavailable, sandbox_command, stop_sandboxed
 from openagent_lsp.sandbox.runner import SETUP_FAILED
@@ -402,7 +401,8 @@ class ShellTool(Tool):
         protect = not (auth.decision.writes_protected and auth.approved_by_user)
         spec = confinement.spec(ctx.workspace, network=auth.network, git_write=auth.decision.git_write,
                                 protect_configs=protect)
-        configs_before = existing_protected_paths(ctx.workspace) if spec is not None and protect else None
+        # What was there before the run (the spec binds it read-only): anything new is quarantined after.
+        configs_before = [p for p in spec.read_only if p != ".git"] if spec is not None and protect else None
         started = time.time()
         try:
             result = await run_process_async(
