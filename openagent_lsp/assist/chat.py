@@ -155,6 +155,7 @@ class ChatService:
 
         self._active[conversation_id] = cancel
         turn = self._begin_turn(conversation_id, message)
+        result: ChatResult | None = None
         try:
             if agent is None:
                 result = await self._run_command(message[len(RUN_COMMAND):].strip(), conversation_id, delta, cancel)
@@ -163,7 +164,8 @@ class ChatService:
         finally:
             self._active.pop(conversation_id, None)
             if turn is not None and self._undo is not None:
-                await self._undo.finish(turn)
+                # A turn that called no tool changed nothing: no second snapshot delays its answer.
+                await self._undo.finish(turn, after=result is None or bool(result.tool_calls), keep=False)
         result.duration_ms = (time.monotonic() - started) * 1000
         result.first_delta_ms = first[0] if first else None
         if first:

@@ -97,13 +97,16 @@ class UndoService:
 
         return asyncio.ensure_future(snapshot())
 
-    async def finish(self, started: asyncio.Task[Turn], *, after: bool = True) -> Turn | None:
-        """Take the "after" snapshot and keep the turn if it changed anything (code actions, whose
-        edit the editor applies later, are kept with no "after")."""
+    async def finish(self, started: asyncio.Task[Turn], *, after: bool = True, keep: bool = True) -> Turn | None:
+        """Take the "after" snapshot and keep the turn if it changed anything. Without ``after``, the
+        turn is kept as it is when ``keep`` (a code action, whose edit the editor applies later) or
+        dropped (a chat turn that called no tool)."""
         try:
             turn = await started
         except Exception as exc:
             log.warning("snapshot_failed", error=str(exc))
+            return None
+        if not after and not keep:
             return None
         if after:
             try:

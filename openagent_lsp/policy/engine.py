@@ -46,6 +46,9 @@ _BUILTINS = frozenset(
 _STRICT_ENV = "OPENAGENT_EXEC_STRICT"
 # Findings about moving, writing or deleting files whose every path the path policy already judged.
 _FILE_OPERATION_RULES = frozenset({"risk:move", "risk:write", "risk:delete"})
+# Findings and rules that mean git changes its own repository (index, refs, objects).
+_GIT_WRITE_RULES = ("risk:git-write", "risk:git-destroy", "risk:git-push", "risk:git-force-push",
+                    "risk:git-network", "policy:ask:git ", "policy:allow:git ")
 
 
 def strict_from_env() -> bool:
@@ -238,7 +241,12 @@ class PolicyEngine:
         candidates = self._candidates(analysis, findings)
         requires_sandbox = any(f.requires_sandbox for f in findings) or any(c.sandbox for c in candidates)
         git_write = any(f.git_write for f in findings)
-        if git_write and not all(p.name == "git" for p in analysis.parts):
+        git_only = bool(analysis.parts) and all(p.name == "git" for p in analysis.parts)
+        if git_only and any(r.startswith(_GIT_WRITE_RULES) for r in [*(f.rule for f in findings),
+                                                                      *(c.rule for c in candidates)]):
+            # commit, merge, rebase...: they ask, and once approved they must be able to write .git.
+            git_write = True
+        if git_write and not git_only:
             candidates.append(
                 _Candidate(
                     Verdict.REQUIRE_APPROVAL,

@@ -330,6 +330,25 @@ async def run_process_async(
         raise
 
 
+# With .git writable, repository hooks and fsmonitor must not run: a hook path pointing into the
+# workspace would let files the agent wrote change .git/config for the user's next, unsandboxed git.
+_GIT_WRITE_CONFIG = (("core.hooksPath", "/dev/null"), ("core.fsmonitor", "false"))
+
+
+def _command_env(base: Mapping[str, str] | None, *, sandboxed: bool, git_write: bool) -> dict[str, str]:
+    env = sanitized_env(base)
+    if sandboxed:
+        env.update(SANDBOX_ENV)
+    if git_write:
+        for name in [k for k in env if k.startswith("GIT_CONFIG_")]:
+            del env[name]
+        env["GIT_CONFIG_COUNT"] = str(len(_GIT_WRITE_CONFIG))
+        for i, (key, value) in enumerate(_GIT_WRITE_CONFIG):
+            env[f"GIT_CONFIG_KEY_{i}"] = key
+            env[f"GIT_CONFIG_VALUE_{i}"] = value
+    return env
+
+
 class ShellRunInput(BaseModel):
     """Arguments of ``shell.run``; note there is deliberately no field that could approve anything."""
 
@@ -408,7 +427,7 @@ class ShellTool(Tool):
             result = await run_process_async(
                 args.command,
                 cwd,
-                env={**sanitized_env(self.base_env), **(SANDBOX_ENV if spec is not None else {})},
+                env=_command_env(self.base_env, sandboxed=spec is not None, git_write=auth.decision.git_write),
                 timeout_s=min(args.timeout_s, self.max_timeout_s),
                 output_cap=self.output_cap,
                 cancel=ctx.cancel,

@@ -215,6 +215,25 @@ async def test_git_works_in_a_worktree_and_cannot_write_the_repository(
     assert not mixed.ok and not (worktree / "other").exists()
 
 
+async def test_an_approved_commit_writes_git_but_runs_no_hook(repo: Path, home: Path, state: Path) -> None:
+    """With .git writable, a hook from a workspace folder (here one the repository's config names) could
+    rewrite .git/config for the user's next git: an approved commit works, and runs no hook."""
+    subprocess.run([*GIT, "config", "core.hooksPath", "hooks"], cwd=repo, check=True)
+    (repo / "hooks").mkdir()
+    (repo / "hooks" / "pre-commit").write_text("#!/bin/sh\necho '[alias] st = !touch PWNED' >> .git/config\n")
+    (repo / "hooks" / "pre-commit").chmod(0o755)
+    git_config = (repo / ".git" / "config").read_text()
+    (repo / "src.txt").write_text("changed\n")
+    subprocess.run([*GIT, "add", "src.txt"], cwd=repo, check=True)
+    approver = ScriptedApprover([ApprovalAnswer.RUN_ONCE])
+    ctx = _ctx(repo, home, state, approver)
+    result = await ShellTool().invoke({"command": "git -c user.name=t -c user.email=t@e.invalid commit -qm x"}, ctx)
+    assert ".git writable" in approver.requests[0].sandbox
+    assert result.ok, result.output
+    log = subprocess.run(["git", "log", "--format=%s"], cwd=repo, capture_output=True, text=True).stdout
+    assert log.splitlines()[0] == "x" and (repo / ".git" / "config").read_text() == git_config
+
+
 def test_the_prompt_line_says_what_the_sandbox_allows() -> None:
     full = Confinement(SandboxLevel.FULL).describe()
     assert "writes only inside the workspace" in full and "no network" in full and "HOME" in full
