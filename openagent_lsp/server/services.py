@@ -7,6 +7,7 @@ stays as fast as a bare server.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,12 +75,13 @@ def _build(server: OpenAgentServer) -> AgentServices:
     from openagent_lsp.assist.actions import ActionService
     from openagent_lsp.assist.chat import ChatService
     from openagent_lsp.assist.undo import UndoService
-    from openagent_lsp.policy.audit import AuditLog
+    from openagent_lsp.policy.audit import AuditLog, load_or_create_key
     from openagent_lsp.policy.engine import PolicyEngine
     from openagent_lsp.sandbox import detect_sandbox
     from openagent_lsp.server.approvals import EditorApprover
     from openagent_lsp.server.editor import LspEditorBridge
     from openagent_lsp.store.db import Store
+    from openagent_lsp.store.grants import SignedGrantStore
     from openagent_lsp.store.layout import StateLayout
     from openagent_lsp.tools import ToolGuard, build_default_registry
     from openagent_lsp.tools.confinement import Confinement
@@ -105,7 +107,13 @@ def _build(server: OpenAgentServer) -> AgentServices:
     policy_file = (Path(settings.policy_file).expanduser().absolute(),) if settings.policy_file else ()
     confinement = Confinement(sandbox.level, protected=layout.protected(workspace, policy_file),
                               quarantine=layout.quarantine_dir)
-    guard = ToolGuard(engine, EditorApprover(server), store, audit, workspace,
+    try:
+        grant_key = load_or_create_key(layout.audit_key)[0]
+    except (OSError, OpenAgentError) as exc:  # the audit log reports the damaged key; no stored grant counts
+        log.warning("grant_key_unavailable", error=str(exc))
+        grant_key = secrets.token_bytes(32)
+    grants = SignedGrantStore(store, grant_key)
+    guard = ToolGuard(engine, EditorApprover(server), grants, audit, workspace,
                       approval_timeout_s=settings.chat.approval_timeout_s, confinement=confinement)
     registry = build_default_registry()
     editor = LspEditorBridge(server)

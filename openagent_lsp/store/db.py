@@ -123,7 +123,8 @@ def _migrate_1(conn: sqlite3.Connection) -> None:
 
 
 def _migrate_2(conn: sqlite3.Connection) -> None:
-    # The audit log's record count and last MAC, kept apart from the log (see policy/audit.py).
+    # The audit log's record count and last MAC, kept apart from the log (see policy/audit.py), and a
+    # MAC on every grant (see store/grants.py).
     _run_script(
         conn,
         """
@@ -133,6 +134,7 @@ def _migrate_2(conn: sqlite3.Connection) -> None:
             last_mac TEXT NOT NULL,
             mac      TEXT NOT NULL
         );
+        ALTER TABLE grants ADD COLUMN mac TEXT NOT NULL DEFAULT '';
         """,
     )
 
@@ -207,14 +209,24 @@ class Store:
 
     # -- grants ("always allow") ------------------------------------------------------------------
 
-    def add_grant(self, workspace: str, grant_key: str, kind: ToolKind = ToolKind.COMMAND) -> None:
+    def add_grant(self, workspace: str, grant_key: str, kind: ToolKind = ToolKind.COMMAND, mac: str = "") -> None:
         if not grant_key:
             raise InvalidInputError("an empty grant key cannot be stored")
         with self._tx() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO grants (workspace, kind, grant_key, created_at) VALUES (?, ?, ?, ?)",
-                (str(workspace), kind, grant_key, time.time()),
+                "INSERT INTO grants (workspace, kind, grant_key, created_at, mac) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(workspace, kind, grant_key) DO UPDATE SET mac = excluded.mac",
+                (str(workspace), kind, grant_key, time.time(), mac),
             )
+
+    def grant_rows(self, workspace: str, kind: ToolKind = ToolKind.COMMAND) -> list[tuple[str, str]]:
+        """(grant_key, mac) of every grant of ``workspace``, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT grant_key, mac FROM grants WHERE workspace = ? AND kind = ? ORDER BY created_at, grant_key",
+                (str(workspace), kind),
+            ).fetchall()
+        return [(row["grant_key"], row["mac"]) for row in rows]
 
     def list_grants(self, workspace: str, kind: ToolKind = ToolKind.COMMAND) -> list[str]:
         with self._lock:
