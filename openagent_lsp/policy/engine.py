@@ -443,7 +443,7 @@ def _grant_summary(analysis: Analysis, bound: Iterable[BoundFile], cwd: Path, wo
         terms.append("only while " + ", ".join(scripts[:4]) + " keep the content they have now")
     if network:
         terms.append("with network access")
-    return "this exact command, word for word (" + "; ".join(terms) + "); any other command still asks"
+    return "this exact command, word for word (" + "; ".join(terms) + ")"
 
 
 def _shown(path: Path, workspace: Path) -> str:

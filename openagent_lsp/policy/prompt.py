@@ -59,7 +59,8 @@ def grant_words(kind: ToolKind, decision: Decision) -> str:
     if not key:
         return ""
     if kind is ToolKind.COMMAND:
-        return (decision.grant_summary or "this exact command, word for word") + ", in this workspace only"
+        summary = decision.grant_summary or "this exact command, word for word"
+        return f"{summary}, in this workspace only; any other command still asks"
     op, _, path = key.partition(":")
     verb = _FILE_OPS.get(op, op)
     return f"{verb} exactly {path or 'this file'} (no other file), in this workspace only"
