@@ -49,6 +49,7 @@ def main(argv: Sequence[str]) -> int:
     out.write("configuration:\n")
     for line in json.dumps(settings.model_dump(), indent=2).splitlines():
         out.write(f"  {line}\n")
+    _describe_sandbox()
     backend = describe_backend(settings.model)
     out.write(f"backend: {backend}\nmodel: {settings.model}\n")
     if backend == "transformers":
@@ -94,6 +95,15 @@ def _describe_measurements(threads_policy: str, head: str, calibration: dict[str
         mark = " <- chosen" if c["name"] == calibration["chosen"] else mark
         out.write(f"  {c['name']:<20} {c['prefill_ms_per_token']:>16.2f} {c['decode_ms_per_token']:>16.1f} "
                   f"{c['agreement'] * 100:>12.1f}%{mark}\n")
+
+
+def _describe_sandbox() -> None:
+    """Which OS sandbox the agent's commands run in here, and what that means for prompts."""
+    from openagent_lsp.sandbox import detect_sandbox
+
+    status = detect_sandbox()
+    sys.stdout.write(f"sandbox: {status.level.value} (Landlock ABI {status.landlock_abi}, user namespaces "
+                     f"{'yes' if status.user_namespaces else 'no'}): {status.to_json()['detail']}\n")
 
 
 def _describe_local(device: str, precision: str) -> None:

@@ -18,11 +18,13 @@ from openagent_lsp.agent.context import ConversationContext
 from openagent_lsp.agent.prompts import CODE_CONTEXT_CHARS
 from openagent_lsp.assist.arguments import ChatRequest
 from openagent_lsp.assist.targets import find_target
+from openagent_lsp.assist.undo import Turn, UndoService
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.languages import language_id_for_path, path_from_uri
 from openagent_lsp.errors import InvalidInputError
 from openagent_lsp.llm.base import CancelToken
 from openagent_lsp.logging import get_logger
+from openagent_lsp.policy.types import Origin
 from openagent_lsp.store.db import Store
 from openagent_lsp.tools.base import ToolContext, ToolRegistry
 from openagent_lsp.tools.guard import ToolGuard
@@ -123,6 +125,7 @@ class ChatService:
         registry: ToolRegistry,
         guard: ToolGuard,
         staged_diff: Callable[[], str],
+        undo: UndoService | None = None,
     ) -> None:
         self.store = store
         self.workspace = workspace
@@ -131,6 +134,7 @@ class ChatService:
         self._registry = registry
         self._guard = guard
         self._staged_diff = staged_diff
+        self._undo = undo
         self._active: dict[str, CancelToken] = {}
         self.first_delta_ms: list[float] = []
 
@@ -183,6 +187,8 @@ class ChatService:
 
         batcher = DeltaBatcher(emit)
         self._active[conversation_id] = cancel
+        turn = self._begin_turn(conversation_id, message)
+        result: ChatResult | None = None
         try:
             if agent is None:
                 result = await self._run_command(message[len(RUN_COMMAND):].strip(), conversation_id, batcher.add,
@@ -192,11 +198,23 @@ class ChatService:
         finally:
             batcher.flush()
             self._active.pop(conversation_id, None)
+            if turn is not None and self._undo is not None:
+                # A turn that called no tool changed nothing: no second snapshot delays its answer.
+                await self._undo.finish(turn, after=result is None or bool(result.tool_calls), keep=False)
         result.duration_ms = (time.monotonic() - started) * 1000
         result.first_delta_ms = first[0] if first else None
         if first:
             self.first_delta_ms.append(first[0])
         return result
+
+    def _begin_turn(self, conversation_id: str, message: str) -> asyncio.Task[Turn] | None:
+        """Snapshot the workspace before a turn that may write; its writes wait for the snapshot."""
+        if self._undo is None:
+            return None
+        label = " ".join(message.split())
+        turn = self._undo.begin(conversation_id, label[:60] + ("…" if len(label) > 60 else ""))
+        self._guard.hold_writes_until(turn)
+        return turn
 
     def resolve_selection(self, request: ChatRequest) -> EditorSelection | None:
         """The code the request refers to: the selected text, the enclosing definition of an empty
@@ -263,7 +281,7 @@ class ChatService:
         tool = self._registry.get("shell.run")
         if tool is None:
             raise InvalidInputError("/run is not available: no shell tool")
-        ctx = ToolContext(workspace=self.workspace, guard=self._guard, cancel=cancel)
+        ctx = ToolContext(workspace=self.workspace, guard=self._guard, cancel=cancel, origin=Origin.USER)
         result = await tool.invoke({"command": command}, ctx)
         text = result.to_observation()
         delta(text)

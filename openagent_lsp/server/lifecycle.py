@@ -51,6 +51,9 @@ def register(server: OpenAgentServer) -> None:
         apply_initialization_options(ls)
         if ls.settings.preload_model:
             await start_model_load(ls)
+        # The agent side starts now rather than on first use: a failed audit verification is shown
+        # (and commands refused) from the start, not when the user first asks for something.
+        asyncio.get_running_loop().call_soon(_start_services, ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(ls: OpenAgentServer, params: types.DidChangeConfigurationParams) -> None:
@@ -106,7 +109,22 @@ def status_payload(ls: OpenAgentServer) -> dict[str, Any]:
         "openDocuments": len(ls.documents),
         "agent": ls.services.metrics_json() if ls.services_started else None,
         "workspace": str(ls.workspace_root),
+        "sandbox": _sandbox_json(),
+        "audit": ls.services.audit_json() if ls.services_started else None,
     }
+
+
+def _sandbox_json() -> dict[str, Any]:
+    from openagent_lsp.sandbox import detect_sandbox
+
+    return detect_sandbox().to_json()
+
+
+def _start_services(ls: OpenAgentServer) -> None:
+    try:
+        _ = ls.services
+    except Exception as exc:  # reported again, with the same message, to the request that needs them
+        log.warning("agent_services_unavailable", error=str(exc))
 
 
 def _last_generation(ls: OpenAgentServer) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ import pytest_asyncio
 from lsprotocol import types
 
 from tests.support.editor import Editor
-from tests.support.lsp import HELD_SERVER_COMMAND, SERVER_COMMAND, server_env, start_client
+from tests.support.lsp import HELD_SERVER_COMMAND, SCRIPTED_SERVER_COMMAND, SERVER_COMMAND, server_env, start_client
 
 PY_SOURCE = "def add(a, b):\n    \n"
 PY_CURSOR = types.Position(line=1, character=4)
@@ -19,9 +19,10 @@ async def make_session(tmp_path: Path, tiny_model_dir: Path) -> AsyncIterator[Ca
     sessions: list[Editor] = []
 
     async def factory(shape: str = "vscode", options: Any = None, wait: bool = True, root: Path | None = None,
-                      hold_after_pieces: int | None = None, **env: str) -> Editor:
+                      hold_after_pieces: int | None = None, script: Path | None = None, **env: str) -> Editor:
         """``hold_after_pieces``: run the held server, whose generations wait for their cancel after
-        that many pieces (tests of cancellation then never race the model)."""
+        that many pieces (tests of cancellation then never race the model). ``script``: run the server
+        whose model answers from this JSON list of outputs (tests/support/scripted_server.py)."""
 
         if root is None:
             root = tmp_path / f"ws{len(sessions)}"
@@ -31,6 +32,9 @@ async def make_session(tmp_path: Path, tiny_model_dir: Path) -> AsyncIterator[Ca
         if hold_after_pieces is not None:
             base["OPENAGENT_TEST_HOLD_AFTER_PIECES"] = str(hold_after_pieces)
             command = HELD_SERVER_COMMAND
+        if script is not None:
+            base["OPENAGENT_TEST_SCRIPT"] = str(script)
+            command = SCRIPTED_SERVER_COMMAND
         base.update(env)
         client = await start_client(server_env(tmp_path, base.pop("model", tiny_model_dir), **base), command)
         session = Editor(client, root)

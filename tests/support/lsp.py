@@ -13,6 +13,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 SERVER_COMMAND = [sys.executable, "-m", "openagent_lsp"]
 # The real server whose model holds each generation until it is cancelled (tests of cancellation).
 HELD_SERVER_COMMAND = [sys.executable, str(Path(__file__).with_name("held_server.py"))]
+# The real server whose model is a script of outputs (a prompt-injected model, exactly as scripted).
+SCRIPTED_SERVER_COMMAND = [sys.executable, str(Path(__file__).with_name("scripted_server.py"))]
 
 
 def server_env(tmp: Path, model: str | Path, **extra: str) -> dict[str, str]:
