@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SMOLLM2 := $(VENV)/.smollm2
 
-.PHONY: dev demo test test-fast lint bench eval eval-actions doctor clean
+.PHONY: dev demo test test-fast test-random lint bench bench-llamacpp eval eval-actions doctor clean
 .PHONY: vsix test-vscode
 
 dev: $(STAMP) $(SMOLLM2)
@@ -27,9 +27,13 @@ $(SMOLLM2): $(STAMP)
 demo: dev
 	$(PY) demo/run_demo.py
 
+# A fixed order here; `make test-random` shuffles it (pytest-randomly prints the seed to replay).
 test: dev
-	$(PY) -m pytest -q -ra
+	$(PY) -m pytest -q -ra -p no:randomly
 	$(MAKE) test-vscode
+
+test-random: dev
+	$(PY) -m pytest -q -ra
 
 # The VS Code extension: package it (editors/vscode/openagent.vsix), and test it (unit tests, then a real
 # VS Code through code-server and headless chromium; the script installs what is missing).
@@ -41,7 +45,7 @@ test-vscode: dev
 	OPENAGENT_PYTHON=$(abspath $(PY)) bash editors/vscode/scripts/test.sh
 
 test-fast: dev
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" -p no:randomly
 
 lint: dev
 	$(VENV)/bin/ruff check openagent_lsp tests benchmarks demo
@@ -49,6 +53,13 @@ lint: dev
 
 bench: dev
 	$(PY) benchmarks/run.py
+
+# Opt-in yardstick (never part of test or CI): llama-cpp-python built from its sdist (~5 min) into
+# build/llama-cpp; afterwards `make bench` prints our speed ratios to llama.cpp on the same GGUF.
+bench-llamacpp: dev
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip install --quiet --no-binary llama-cpp-python \
+		--target build/llama-cpp 'llama-cpp-python==0.3.36'
+	$(PY) benchmarks/run.py --only speed
 
 eval: dev
 	$(PY) benchmarks/eval_completion.py

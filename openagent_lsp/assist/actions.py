@@ -17,6 +17,7 @@ from openagent_lsp.assist.catalog import ACTIONS
 from openagent_lsp.assist.edits import EditPlan, FileEdit, TextEdit
 from openagent_lsp.assist.recipes import Recipe, Subject, is_base_model, recipe_for, run_recipe
 from openagent_lsp.assist.targets import Target, find_target
+from openagent_lsp.assist.undo import UndoService
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.languages import path_from_uri
 from openagent_lsp.context.text import end_position
@@ -34,12 +35,13 @@ class ModelSource(Protocol):
 
 class ActionService:
     def __init__(self, documents: DocumentStore, models: ModelSource, guard: ToolGuard, workspace: Path,
-                 max_new_tokens: Callable[[], int]) -> None:
+                 max_new_tokens: Callable[[], int], undo: UndoService | None = None) -> None:
         self.documents = documents
         self.models = models
         self.guard = guard
         self.workspace = workspace
         self._max_new_tokens = max_new_tokens
+        self._undo = undo
 
     def validate(self, args: ActionArgs) -> bool:
         """True when the action edits code; InvalidInputError for an unknown action."""
@@ -62,9 +64,9 @@ class ActionService:
         title = ACTIONS[args.action].title
         if args.action == "tests":
             test_path = place_tests_for(source, self.workspace)
-            await self._authorize_write(test_path)
+            await self._authorize_write(test_path, title)
             return EditPlan(title, [self._append_to(test_path, result)])
-        await self._authorize_write(source)
+        await self._authorize_write(source, title)
         return EditPlan(title, [FileEdit(source, [TextEdit(target.range, result)])])
 
     async def _generate(self, llm: BaseLLM, recipe: Recipe) -> str:
@@ -76,11 +78,23 @@ class ActionService:
             cancel.cancel("request cancelled")
             raise
 
-    async def _authorize_write(self, path: Path) -> None:
+    async def _authorize_write(self, path: Path, title: str = "") -> None:
         auth = await self.guard.authorize_path(FileOp.WRITE, str(path))
         if not auth.allowed:
             raise PolicyViolationError(f"not applied: {auth.reason}")
+        await self._remember_before(path, title)
+        self.guard.note_file_write(path)  # the model wrote it: runners that would load it ask
         self.guard.record_result(auth, ok=True, extra={"via": "code_action"})
+
+    async def _remember_before(self, path: Path, title: str) -> None:
+        """Snapshot the file before the editor applies the edit, so "undo last turn" can put it back."""
+        if self._undo is None:
+            return
+        try:
+            rel = path.resolve().relative_to(self.workspace.resolve()).as_posix()
+        except (OSError, ValueError):
+            return
+        await self._undo.finish(self._undo.begin(None, f"code action {title}", paths=[rel]), after=False)
 
     def _append_to(self, path: Path, code: str) -> FileEdit:
         """``code`` appended to the file (as the editor has it when open), or a new file."""

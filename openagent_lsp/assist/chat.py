@@ -20,11 +20,13 @@ from openagent_lsp.assist.arguments import ChatRequest
 from openagent_lsp.assist.base_chat import NOTE_MARKER, BaseModelChat, Selection, model_note
 from openagent_lsp.assist.recipes import is_base_model
 from openagent_lsp.assist.targets import find_target
+from openagent_lsp.assist.undo import Turn, UndoService
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.languages import language_id_for_path, path_from_uri
 from openagent_lsp.errors import GenerationCancelled, InvalidInputError, NoUsableAnswer
 from openagent_lsp.llm.base import BaseLLM, CancelToken
 from openagent_lsp.logging import get_logger
+from openagent_lsp.policy.types import Origin
 from openagent_lsp.store.db import Store
 from openagent_lsp.tools.base import ToolContext, ToolRegistry
 from openagent_lsp.tools.guard import ToolGuard
@@ -42,6 +44,9 @@ SLASH_COMMANDS = {
     "/commit": "Write a concise git commit message (subject line, blank line, body) for this staged diff:",
 }
 RUN_COMMAND = "/run"
+# Streamed pieces are sent at most this often: one notification per token floods the editor (and this
+# server's event loop) under load, so a Stop arrives only after the answer ended.
+DELTA_INTERVAL_S = 0.03
 # Staged diffs beyond this are cut: the commit message needs the gist, and the prompt has a budget.
 MAX_DIFF_CHARS = 12_000
 
@@ -73,6 +78,35 @@ class ChatResult:
                 "toolCalls": self.tool_calls}
 
 
+class DeltaBatcher:
+    """Coalesces streamed pieces into one delta per ``interval_s`` (the first piece goes out at once).
+    Runs on the event loop, where the agent forwards its pieces."""
+
+    def __init__(self, emit: Callable[[str], None], interval_s: float = DELTA_INTERVAL_S) -> None:
+        self._emit = emit
+        self._interval_s = interval_s
+        self._buffer = ""
+        self._last_flush = float("-inf")
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, text: str) -> None:
+        self._buffer += text
+        wait = self._last_flush + self._interval_s - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(wait, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._buffer:
+            text, self._buffer = self._buffer, ""
+            self._last_flush = time.monotonic()
+            self._emit(text)
+
+
 @dataclass(frozen=True)
 class EditorSelection:
     """What the user refers to: the selected code (or the enclosing definition, or the whole file)."""
@@ -93,6 +127,7 @@ class ChatService:
         registry: ToolRegistry,
         guard: ToolGuard,
         staged_diff: Callable[[], str],
+        undo: UndoService | None = None,
     ) -> None:
         self.store = store
         self.workspace = workspace
@@ -101,6 +136,7 @@ class ChatService:
         self._registry = registry
         self._guard = guard
         self._staged_diff = staged_diff
+        self._undo = undo
         self._active: dict[str, CancelToken] = {}
         self.first_delta_ms: list[float] = []
         self._base_chat = BaseModelChat(workspace, documents, staged_diff)
@@ -149,28 +185,46 @@ class ChatService:
         first: list[float] = []
         seq = 0
 
-        def delta(text: str) -> None:
+        def emit(text: str) -> None:
             nonlocal seq
             if not first:
                 first.append((time.monotonic() - started) * 1000)
             seq += 1
             on_delta(ChatDelta(conversation_id, seq, text))
 
+        batcher = DeltaBatcher(emit)
         self._active[conversation_id] = cancel
+        turn = self._begin_turn(conversation_id, message)
+        result: ChatResult | None = None
         try:
             if agent is None:
-                result = await self._run_command(message[len(RUN_COMMAND):].strip(), conversation_id, delta, cancel)
+                result = await self._run_command(message[len(RUN_COMMAND):].strip(), conversation_id, batcher.add,
+                                                 cancel)
             elif base:
-                result = await self._ask_base_model(agent.llm, message, conversation_id, selection, delta, cancel)
+                result = await self._ask_base_model(agent.llm, message, conversation_id, selection, batcher.add,
+                                                    cancel)
             else:
-                result = await self._ask_agent(agent, message, conversation_id, selection, delta, cancel)
+                result = await self._ask_agent(agent, message, conversation_id, selection, batcher.add, cancel)
         finally:
+            batcher.flush()
             self._active.pop(conversation_id, None)
+            if turn is not None and self._undo is not None:
+                # A turn that called no tool changed nothing: no second snapshot delays its answer.
+                await self._undo.finish(turn, after=result is None or bool(result.tool_calls), keep=False)
         result.duration_ms = (time.monotonic() - started) * 1000
         result.first_delta_ms = first[0] if first else None
         if first:
             self.first_delta_ms.append(first[0])
         return result
+
+    def _begin_turn(self, conversation_id: str, message: str) -> asyncio.Task[Turn] | None:
+        """Snapshot the workspace before a turn that may write; its writes wait for the snapshot."""
+        if self._undo is None:
+            return None
+        label = " ".join(message.split())
+        turn = self._undo.begin(conversation_id, label[:60] + ("…" if len(label) > 60 else ""))
+        self._guard.hold_writes_until(turn)
+        return turn
 
     def resolve_selection(self, request: ChatRequest) -> EditorSelection | None:
         """The code the request refers to: the selected text, the enclosing definition of an empty
@@ -271,7 +325,7 @@ class ChatService:
         tool = self._registry.get("shell.run")
         if tool is None:
             raise InvalidInputError("/run is not available: no shell tool")
-        ctx = ToolContext(workspace=self.workspace, guard=self._guard, cancel=cancel)
+        ctx = ToolContext(workspace=self.workspace, guard=self._guard, cancel=cancel, origin=Origin.USER)
         result = await tool.invoke({"command": command}, ctx)
         text = result.to_observation()
         delta(text)

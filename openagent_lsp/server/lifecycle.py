@@ -51,6 +51,9 @@ def register(server: OpenAgentServer) -> None:
         apply_initialization_options(ls)
         if ls.settings.preload_model:
             await start_model_load(ls)
+        # The agent side starts now rather than on first use: a failed audit verification is shown
+        # (and commands refused) from the start, not when the user first asks for something.
+        asyncio.get_running_loop().call_soon(_start_services, ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(ls: OpenAgentServer, params: types.DidChangeConfigurationParams) -> None:
@@ -63,8 +66,10 @@ def register(server: OpenAgentServer) -> None:
             ls.notify_user(f"{exc}; keeping the previous configuration")
             log.warning("bad_configuration", error=str(exc))
             return
-        if ls.models.reconfigure(ls.settings) and ls.settings.preload_model:
-            await start_model_load(ls)
+        if ls.models.reconfigure(ls.settings):
+            notify_status(ls)  # the model was dropped: clients show "idle" until it loads again
+            if ls.settings.preload_model:
+                await start_model_load(ls)
 
     @server.feature(methods.STATUS)
     async def on_status(ls: OpenAgentServer, _params: Any = None) -> dict[str, Any]:
@@ -104,7 +109,22 @@ def status_payload(ls: OpenAgentServer) -> dict[str, Any]:
         "openDocuments": len(ls.documents),
         "agent": ls.services.metrics_json() if ls.services_started else None,
         "workspace": str(ls.workspace_root),
+        "sandbox": _sandbox_json(),
+        "audit": ls.services.audit_json() if ls.services_started else None,
     }
+
+
+def _sandbox_json() -> dict[str, Any]:
+    from openagent_lsp.sandbox import detect_sandbox
+
+    return detect_sandbox().to_json()
+
+
+def _start_services(ls: OpenAgentServer) -> None:
+    try:
+        _ = ls.services
+    except Exception as exc:  # reported again, with the same message, to the request that needs them
+        log.warning("agent_services_unavailable", error=str(exc))
 
 
 def _last_generation(ls: OpenAgentServer) -> dict[str, Any] | None:
@@ -141,6 +161,7 @@ async def start_model_load(ls: OpenAgentServer) -> None:
     thread = ls.models.start_loading(report)
     if thread is None:
         return
+    notify_status(ls)  # now "loading"
 
     async def finish() -> None:
         await asyncio.to_thread(thread.join)
@@ -150,11 +171,17 @@ async def start_model_load(ls: OpenAgentServer) -> None:
                 message="ready" if status.state == "ready" else f"failed: {status.error}"))
         if status.state == "error":
             ls.notify_user(f"model failed to load: {status.error}")
-        ls.protocol.notify(methods.STATUS_CHANGED, status_payload(ls))
+        notify_status(ls)
 
     task = asyncio.ensure_future(finish())
     ls.background_tasks.add(task)
     task.add_done_callback(ls.background_tasks.discard)
+
+
+def notify_status(ls: OpenAgentServer) -> None:
+    """``openagent/statusChanged`` with the full status: sent on every model state change (idle, loading,
+    ready, error) so clients need not poll."""
+    ls.protocol.notify(methods.STATUS_CHANGED, status_payload(ls))
 
 
 def _log_to_editor(ls: OpenAgentServer, level: str, message: str) -> None:
