@@ -1,4 +1,4 @@
-"""The agent part of the demo: "Explain this code" on a selection, one chat question, one approval."""
+"""The agent part of the demo: explain, docstring and tests actions, chat questions, one approval."""
 
 from __future__ import annotations
 
@@ -38,13 +38,24 @@ async def run_agent_parts(editor: Any, uri: str, workspace: Path, lines: list[st
     print(f"\n   [first delta after {_field(result, 'firstDeltaMs')} ms, "
           f"answer complete after {(time.perf_counter() - started):.1f} s]", flush=True)
 
-    print("\n== chat: one question about the workspace\n   ", end="", flush=True)
+    restock = next(i for i, text in enumerate(lines) if text.startswith("def restock"))
+    await show_action(editor, uri, restock + 1, "docstring", "\"Add docstring\" on restock()")
+    pricing = workspace / "pricing.py"
+    pricing_uri = editor.open(pricing)
+    with_tax = next(i for i, text in enumerate(pricing.read_text().splitlines()) if text.startswith("def with_tax"))
+    await show_action(editor, pricing_uri, with_tax + 1, "tests", "\"Write tests for this function\" on with_tax()")
+
+    print("\n== chat: a question about the workspace\n   ", end="", flush=True)
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="openagent.chat",
-        arguments=[{"message": "In one sentence: what does restock() do when the item is missing?",
-                    "uri": uri}]))
+        command="openagent.chat", arguments=[{"message": "Which function computes the tax?"}]))
     conversation_id = _field(result, "conversationId")
     print(f"\n   [conversation {conversation_id}, first delta after {_field(result, 'firstDeltaMs')} ms]", flush=True)
+    print("\n== chat, same conversation: a question about the open file\n   ", end="", flush=True)
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="openagent.chat",
+        arguments=[{"message": "What does restock() raise when the item is missing?", "uri": uri,
+                    "conversationId": conversation_id}]))
+    print(f"\n   [first delta after {_field(result, 'firstDeltaMs')} ms]", flush=True)
 
     print("\n== a command that needs approval: /run python3 -c ... (interpreter one-liners always ask)", flush=True)
     command = '/run python3 -c "import pricing; print(pricing.with_tax(100.0))"'
@@ -58,3 +69,38 @@ async def run_agent_parts(editor: Any, uri: str, workspace: Path, lines: list[st
     for record in records[-4:]:
         print(f"   #{_field(record, 'seq')} {_field(record, 'event')}: {_field(record, 'subject')} "
               f"-> {_field(record, 'outcome') or _field(record, 'exit_code')}", flush=True)
+
+
+async def show_action(editor: Any, uri: str, line: int, action_id: str, title: str) -> None:
+    """List the code actions at ``line``, resolve one (the model computes the edit) and show the edit."""
+    client = editor.client
+    print(f"\n== {title}: codeAction/resolve computes the edit", flush=True)
+    here = types.Position(line=line, character=4)
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(start=here, end=here),
+        context=types.CodeActionContext(diagnostics=[])))
+    action = next(a for a in actions or [] if isinstance(a, types.CodeAction)
+                  and _field(a.data, "action") == action_id)
+    started = time.perf_counter()
+    try:
+        resolved = await client.code_action_resolve_async(action)
+    except Exception as exc:  # the server answers an error a user can read; show it
+        print(f"   the server answered: {exc}", flush=True)
+        return
+    print(f"   [edit computed in {time.perf_counter() - started:.1f} s]", flush=True)
+    edit = resolved.edit
+    if edit is None:
+        print("   (no edit)", flush=True)
+        return
+    shown: list[tuple[str, Any]] = []
+    for change in edit.document_changes or []:
+        if isinstance(change, types.CreateFile):
+            print(f"   creates {Path(change.uri).name}", flush=True)
+        elif isinstance(change, types.TextDocumentEdit):
+            shown += [(change.text_document.uri, e) for e in change.edits]
+    for change_uri, edits in (edit.changes or {}).items():
+        shown += [(change_uri, e) for e in edits]
+    for change_uri, text_edit in shown:
+        print(f"   {Path(change_uri).name}, line {text_edit.range.start.line + 1}:", flush=True)
+        for text in text_edit.new_text.strip("\n").splitlines():
+            print(f"    │ {text}", flush=True)

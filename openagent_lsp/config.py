@@ -41,6 +41,11 @@ class CompletionSettings(_Section):
     context_budget_tokens: int = Field(192, ge=0, le=4096)
     prompt_lookup: Literal["auto", "on", "off"] = "auto"
     early_first_line: bool = True
+    # In the background, at the lowest priority: compute a document's prompt into the model's KV cache when
+    # it is opened or the cursor moves far, so the first suggestion there finds most of it done.
+    warm_on_open: bool = True
+    # After a suggestion is shown, compute the next one as if it were accepted (costs CPU while idle).
+    precompute_next: bool = False
     cache_size: int = Field(256, ge=0, le=100_000)
 
 
@@ -109,13 +114,16 @@ def _normalise_keys(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _merge(base: dict[str, Any], layer: Mapping[str, Any], model: type[BaseModel] | None = None) -> dict[str, Any]:
+    """``layer`` over ``base``; a ``null`` in ``layer`` unsets the key (the lower layers decide again)."""
     model = model or Settings
     out = dict(base)
     for key, value in layer.items():
         name = _field_name(model, key)
         section = model.model_fields.get(name)
         section_model = section.annotation if section is not None else None
-        if isinstance(value, Mapping) and isinstance(section_model, type) and issubclass(section_model, BaseModel):
+        if value is None:
+            out.pop(name, None)
+        elif isinstance(value, Mapping) and isinstance(section_model, type) and issubclass(section_model, BaseModel):
             out[name] = _merge(out.get(name) or {}, value, section_model)
         else:
             out[name] = value
@@ -134,12 +142,15 @@ def _field_name(model: type[BaseModel], key: str) -> str:
     return key
 
 
-def build_settings(*layers: Mapping[str, Any] | None) -> Settings:
-    """Validate the merged layers; raise ConfigError naming every bad field."""
-    merged: dict[str, Any] = {}
-    for layer in layers:
+def build_settings(env: Mapping[str, Any] | None = None, *editor_layers: Mapping[str, Any] | None) -> Settings:
+    """Validate ``env`` overlaid by the editor's layers (initializationOptions, then each configuration
+    change); raise ConfigError naming every bad field. A ``null`` from the editor unsets a key: the
+    environment or the default applies again."""
+    editor: dict[str, Any] = {}
+    for layer in editor_layers:
         if layer:
-            merged = _merge(merged, _normalise_keys(layer))
+            editor = _merge(editor, _normalise_keys(layer))
+    merged = _merge(_merge({}, _normalise_keys(env or {})), editor)
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:

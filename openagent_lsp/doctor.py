@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from openagent_lsp import __version__
 from openagent_lsp.config import SettingsHolder
@@ -48,6 +49,7 @@ def main(argv: Sequence[str]) -> int:
     out.write("configuration:\n")
     for line in json.dumps(settings.model_dump(), indent=2).splitlines():
         out.write(f"  {line}\n")
+    _describe_sandbox()
     backend = describe_backend(settings.model)
     out.write(f"backend: {backend}\nmodel: {settings.model}\n")
     if backend == "transformers":
@@ -63,8 +65,10 @@ def main(argv: Sequence[str]) -> int:
         info = llm.info
         if info.precision:
             out.write(f" ({info.precision} on {info.device}; {info.reason})")
+        _describe_measurements(info.threads_policy, info.head, info.calibration)
         fim = llm.fim_format
         out.write(f"\nfill-in-the-middle: {'yes ' + fim.prefix if fim else 'no (prefix-only prompts)'}\n")
+        out.write(f"model kind: {describe_kind(info.kind, info.kind_reason)}\n")
         started = time.monotonic()
         text = llm.generate(GenerationRequest(prompt=SAMPLE.rstrip(" "), max_new_tokens=24))
         elapsed = time.monotonic() - started
@@ -74,6 +78,42 @@ def main(argv: Sequence[str]) -> int:
     out.write(f"sample completion ({elapsed:.2f}s):\n{SAMPLE.rstrip(' ')}{text}\n")
     out.write("OK\n")
     return 0
+
+
+def _describe_measurements(threads_policy: str, head: str, calibration: dict[str, Any] | None) -> None:
+    out = sys.stdout
+    if threads_policy:
+        out.write(f"threads: {threads_policy}\n")
+    if head:
+        out.write(f"vocabulary head: {head}\n")
+    if not calibration:
+        return
+    where = "cached measurement" if calibration.get("cached") else f"measured now in {calibration['seconds']} s"
+    out.write(f"number formats on this CPU ({where}, {calibration['threads']} threads):\n")
+    out.write(f"  {'candidate':<20} {'prefill ms/token':>16} {'decode ms/token':>16} {'same answers':>13}\n")
+    for c in calibration["candidates"]:
+        mark = " (loses quality)" if not c["keeps_quality"] else ""
+        mark = " <- chosen" if c["name"] == calibration["chosen"] else mark
+        out.write(f"  {c['name']:<20} {c['prefill_ms_per_token']:>16.2f} {c['decode_ms_per_token']:>16.1f} "
+                  f"{c['agreement'] * 100:>12.1f}%{mark}\n")
+
+
+def _describe_sandbox() -> None:
+    """Which OS sandbox the agent's commands run in here, and what that means for prompts."""
+    from openagent_lsp.sandbox import detect_sandbox
+
+    status = detect_sandbox()
+    sys.stdout.write(f"sandbox: {status.level.value} (Landlock ABI {status.landlock_abi}, user namespaces "
+                     f"{'yes' if status.user_namespaces else 'no'}): {status.to_json()['detail']}\n")
+
+
+def describe_kind(kind: str, reason: str) -> str:
+    """One line for the model's kind and what it means for the actions."""
+    if kind == "base":
+        return f"base ({reason}): actions use completion-shaped prompts; chat answers only simple questions"
+    if kind == "instruct":
+        return f"instruction-tuned ({reason}): actions and chat use chat prompts"
+    return "unknown: actions use chat prompts"
 
 
 def _describe_local(device: str, precision: str) -> None:

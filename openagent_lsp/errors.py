@@ -35,3 +35,7 @@ class InvalidInputError(OpenAgentError):
 
 class StorageError(OpenAgentError):
     """The local database (chat history, grants) could not be read or written: locked, read-only, full."""
+
+
+class NoUsableAnswer(OpenAgentError):
+    """The model answered, but nothing in its answer can be used (no code, an empty docstring, no test)."""

@@ -345,7 +345,10 @@ class Agent:
                 if remaining <= 0:
                     raise DeadlineExceeded
                 try:
-                    kind, value = await asyncio.wait_for(queue.get(), timeout=min(_POLL_S, remaining))
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+                    # that arrives together with a queue item, and the answer would stream on.
+                    async with asyncio.timeout(min(_POLL_S, remaining)):
+                        kind, value = await queue.get()
                 except TimeoutError:
                     continue
                 if kind == "piece":

@@ -38,6 +38,7 @@ class ScriptedLLM:
         piece_delay_s: float = 0.0,
         endless: bool = False,
         honour_stop: bool = True,
+        kind: str = "",
     ) -> None:
         self.turns = list(turns or [])
         self.piece_size = piece_size
@@ -47,7 +48,8 @@ class ScriptedLLM:
         self.requests: list[GenerationRequest] = []
         self.pieces_sent = 0
         self.stopped = threading.Event()
-        self.info = BackendInfo("scripted")
+        # "base" makes the application use completion-shaped prompts, as with the embedded model.
+        self.info = BackendInfo("scripted", kind=kind, kind_reason="scripted" if kind else "")
         self.last_stats: GenerationStats | None = None
 
     @property
@@ -103,4 +105,4 @@ class ScriptedLLM:
 
     def last_prompt_text(self) -> str:
         req: Any = self.requests[-1]
-        return "\n".join(m["content"] for m in req.messages or [])
+        return req.prompt if req.messages is None else "\n".join(m["content"] for m in req.messages)

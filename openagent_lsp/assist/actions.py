@@ -15,14 +15,15 @@ from typing import Protocol
 from openagent_lsp.assist.arguments import ActionArgs
 from openagent_lsp.assist.catalog import ACTIONS
 from openagent_lsp.assist.edits import EditPlan, FileEdit, TextEdit
-from openagent_lsp.assist.prompts import action_messages, extract_code, replacement_for
-from openagent_lsp.assist.targets import find_target
+from openagent_lsp.assist.recipes import Recipe, Subject, is_base_model, recipe_for, run_recipe
+from openagent_lsp.assist.targets import Target, find_target
+from openagent_lsp.assist.undo import UndoService
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.languages import path_from_uri
 from openagent_lsp.context.text import end_position
 from openagent_lsp.context.types import Position, Range
 from openagent_lsp.errors import InvalidInputError, PolicyViolationError
-from openagent_lsp.llm.base import BaseLLM, CancelToken, GenerationRequest
+from openagent_lsp.llm.base import BaseLLM, CancelToken
 from openagent_lsp.policy.types import FileOp
 from openagent_lsp.tools.guard import ToolGuard
 
@@ -34,12 +35,13 @@ class ModelSource(Protocol):
 
 class ActionService:
     def __init__(self, documents: DocumentStore, models: ModelSource, guard: ToolGuard, workspace: Path,
-                 max_new_tokens: Callable[[], int]) -> None:
+                 max_new_tokens: Callable[[], int], undo: UndoService | None = None) -> None:
         self.documents = documents
         self.models = models
         self.guard = guard
         self.workspace = workspace
         self._max_new_tokens = max_new_tokens
+        self._undo = undo
 
     def validate(self, args: ActionArgs) -> bool:
         """True when the action edits code; InvalidInputError for an unknown action."""
@@ -55,33 +57,44 @@ class ActionService:
         doc = self.documents.get(args.uri)
         target = find_target(doc, args.range.domain())
         llm = self.models.require_ready()
-        messages = action_messages(args.action, target, doc.language_id, args.diagnostics, args.question)
-        answer = await self._generate(llm, messages)
-        title = ACTIONS[args.action].title
         source = Path(path_from_uri(args.uri))
+        subject = subject_of(target, doc.language_id, source, doc.text, args.diagnostics, args.question)
+        recipe = recipe_for(args.action, subject, base=is_base_model(llm), max_new_tokens=self._max_new_tokens())
+        result = await self._generate(llm, recipe)
+        title = ACTIONS[args.action].title
         if args.action == "tests":
             test_path = place_tests_for(source, self.workspace)
-            await self._authorize_write(test_path)
-            return EditPlan(title, [self._append_to(test_path, extract_code(answer))])
-        new_text = replacement_for(args.action, target, answer)
-        await self._authorize_write(source)
-        return EditPlan(title, [FileEdit(source, [TextEdit(target.range, new_text)])])
+            await self._authorize_write(test_path, title)
+            return EditPlan(title, [self._append_to(test_path, result)])
+        await self._authorize_write(source, title)
+        return EditPlan(title, [FileEdit(source, [TextEdit(target.range, result)])])
 
-    async def _generate(self, llm: BaseLLM, messages: list[dict[str, str]]) -> str:
-        """One generation in a worker thread; cancelling the awaiting request stops the model too."""
+    async def _generate(self, llm: BaseLLM, recipe: Recipe) -> str:
+        """The recipe's result, generated in a worker thread; cancelling the awaiting request stops the model."""
         cancel = CancelToken()
-        request = GenerationRequest(messages=messages, max_new_tokens=self._max_new_tokens(), temperature=0.0)
         try:
-            return await asyncio.to_thread(llm.generate, request, cancel)
+            return await asyncio.to_thread(run_recipe, llm, recipe, cancel)
         except asyncio.CancelledError:
             cancel.cancel("request cancelled")
             raise
 
-    async def _authorize_write(self, path: Path) -> None:
+    async def _authorize_write(self, path: Path, title: str = "") -> None:
         auth = await self.guard.authorize_path(FileOp.WRITE, str(path))
         if not auth.allowed:
             raise PolicyViolationError(f"not applied: {auth.reason}")
+        await self._remember_before(path, title)
+        self.guard.note_file_write(path)  # the model wrote it: runners that would load it ask
         self.guard.record_result(auth, ok=True, extra={"via": "code_action"})
+
+    async def _remember_before(self, path: Path, title: str) -> None:
+        """Snapshot the file before the editor applies the edit, so "undo last turn" can put it back."""
+        if self._undo is None:
+            return
+        try:
+            rel = path.resolve().relative_to(self.workspace.resolve()).as_posix()
+        except (OSError, ValueError):
+            return
+        await self._undo.finish(self._undo.begin(None, f"code action {title}", paths=[rel]), after=False)
 
     def _append_to(self, path: Path, code: str) -> FileEdit:
         """``code`` appended to the file (as the editor has it when open), or a new file."""
@@ -92,6 +105,12 @@ class ActionService:
         end = end_position(existing)
         sep = "" if existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
         return FileEdit(path, [TextEdit(Range(end, end), f"{sep}\n{code}\n")])
+
+
+def subject_of(target: Target, language: str, source: Path, document: str, diagnostics: list[str],
+               question: str = "") -> Subject:
+    return Subject(code=target.text, language=language, name=target.name, module=source.stem, document=document,
+                   diagnostics=list(diagnostics), question=question)
 
 
 def place_tests_for(source: Path, workspace: Path) -> Path:

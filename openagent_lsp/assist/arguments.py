@@ -74,6 +74,16 @@ class ExplainArgs(_Args):
         return ChatRequest(message="/explain", conversation_id=self.conversation_id, uri=self.uri, range=self.range)
 
 
+class CommitMessageArgs(_Args):
+    """``openagent.commitMessage``: a ``/commit`` turn, optionally in a conversation the client named (so
+    it can offer Stop before the first delta)."""
+
+    conversation_id: str | None = Field(default=None, alias="conversationId", max_length=200)
+
+    def chat_request(self) -> ChatRequest:
+        return ChatRequest(message="/commit", conversation_id=self.conversation_id)
+
+
 class ConversationArgs(_Args):
     """``openagent.chat.cancel`` and ``openagent.chat.history``."""
 

@@ -19,12 +19,16 @@ from typing import TYPE_CHECKING, Any
 from openagent_lsp.agent.context import ConversationContext
 from openagent_lsp.agent.prompts import CODE_CONTEXT_CHARS
 from openagent_lsp.assist.arguments import ChatRequest
+from openagent_lsp.assist.base_chat import NOTE_MARKER, BaseModelChat, Selection, model_note
+from openagent_lsp.assist.recipes import is_base_model
 from openagent_lsp.assist.targets import find_target
+from openagent_lsp.assist.undo import Turn, UndoService
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.languages import language_id_for_path, path_from_uri
-from openagent_lsp.errors import InvalidInputError, StorageError
-from openagent_lsp.llm.base import CancelToken
+from openagent_lsp.errors import GenerationCancelled, InvalidInputError, NoUsableAnswer, StorageError
+from openagent_lsp.llm.base import BaseLLM, CancelToken
 from openagent_lsp.logging import get_logger
+from openagent_lsp.policy.types import Origin
 from openagent_lsp.redaction import redact
 from openagent_lsp.store.db import Store
 from openagent_lsp.tools.base import ToolContext, ToolRegistry
@@ -43,6 +47,9 @@ SLASH_COMMANDS = {
     "/commit": "Write a concise git commit message (subject line, blank line, body) for this staged diff:",
 }
 RUN_COMMAND = "/run"
+# Streamed pieces are sent at most this often: one notification per token floods the editor (and this
+# server's event loop) under load, so a Stop arrives only after the answer ended.
+DELTA_INTERVAL_S = 0.03
 # Staged diffs beyond this are cut: the commit message needs the gist, and the prompt has a budget.
 MAX_DIFF_CHARS = 12_000
 
@@ -95,6 +102,35 @@ class _HistoryWriter:
             return None
 
 
+class DeltaBatcher:
+    """Coalesces streamed pieces into one delta per ``interval_s`` (the first piece goes out at once).
+    Runs on the event loop, where the agent forwards its pieces."""
+
+    def __init__(self, emit: Callable[[str], None], interval_s: float = DELTA_INTERVAL_S) -> None:
+        self._emit = emit
+        self._interval_s = interval_s
+        self._buffer = ""
+        self._last_flush = float("-inf")
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, text: str) -> None:
+        self._buffer += text
+        wait = self._last_flush + self._interval_s - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(wait, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._buffer:
+            text, self._buffer = self._buffer, ""
+            self._last_flush = time.monotonic()
+            self._emit(text)
+
+
 @dataclass(frozen=True)
 class EditorSelection:
     """What the user refers to: the selected code (or the enclosing definition, or the whole file)."""
@@ -115,6 +151,7 @@ class ChatService:
         registry: ToolRegistry,
         guard: ToolGuard,
         staged_diff: Callable[[], str],
+        undo: UndoService | None = None,
     ) -> None:
         self.store = store
         self.workspace = workspace
@@ -123,9 +160,11 @@ class ChatService:
         self._registry = registry
         self._guard = guard
         self._staged_diff = staged_diff
+        self._undo = undo
         self._active: dict[str, CancelToken] = {}
         # The latest turns only: the status shows a median, and a long session must not grow this.
         self.first_delta_ms: deque[float] = deque(maxlen=1000)
+        self._base_chat = BaseModelChat(workspace, documents, staged_diff)
 
     # -- conversations ---------------------------------------------------------------------------
 
@@ -163,7 +202,11 @@ class ChatService:
         # or a slash command without what it works on.
         agent = None if is_run else self._make_agent()
         selection = self.resolve_selection(request)
-        if agent is not None:
+        # A base model cannot follow the agent's instructions: it answers through completion-shaped prompts.
+        base = agent is not None and is_base_model(agent.llm)
+        if base:
+            self._check_slash(message, selection)
+        elif agent is not None:
             message = await self._expand_slash(message, selection)
         history = _HistoryWriter(self.store)
         conversation_id = await history.run(self._conversation, request.conversation_id) or \
@@ -171,28 +214,48 @@ class ChatService:
         first: list[float] = []
         seq = 0
 
-        def delta(text: str) -> None:
+        def emit(text: str) -> None:
             nonlocal seq
             if not first:
                 first.append((time.monotonic() - started) * 1000)
             seq += 1
             on_delta(ChatDelta(conversation_id, seq, text))
 
+        batcher = DeltaBatcher(emit)
         self._active[conversation_id] = cancel
+        turn = self._begin_turn(conversation_id, message)
+        result: ChatResult | None = None
         try:
             if agent is None:
-                result = await self._run_command(message[len(RUN_COMMAND):].strip(), conversation_id, delta, cancel,
-                                                  history)
+                result = await self._run_command(message[len(RUN_COMMAND):].strip(), conversation_id, batcher.add,
+                                                 cancel, history)
+            elif base:
+                result = await self._ask_base_model(agent.llm, message, conversation_id, selection, batcher.add,
+                                                    cancel, history)
             else:
-                result = await self._ask_agent(agent, message, conversation_id, selection, delta, cancel, history)
+                result = await self._ask_agent(agent, message, conversation_id, selection, batcher.add, cancel,
+                                               history)
         finally:
+            batcher.flush()
             self._active.pop(conversation_id, None)
+            if turn is not None and self._undo is not None:
+                # A turn that called no tool changed nothing: no second snapshot delays its answer.
+                await self._undo.finish(turn, after=result is None or bool(result.tool_calls), keep=False)
         result.history_error = history.error
         result.duration_ms = (time.monotonic() - started) * 1000
         result.first_delta_ms = first[0] if first else None
         if first:
             self.first_delta_ms.append(first[0])
         return result
+
+    def _begin_turn(self, conversation_id: str, message: str) -> asyncio.Task[Turn] | None:
+        """Snapshot the workspace before a turn that may write; its writes wait for the snapshot."""
+        if self._undo is None:
+            return None
+        label = " ".join(message.split())
+        turn = self._undo.begin(conversation_id, label[:60] + ("…" if len(label) > 60 else ""))
+        self._guard.hold_writes_until(turn)
+        return turn
 
     def resolve_selection(self, request: ChatRequest) -> EditorSelection | None:
         """The code the request refers to: the selected text, the enclosing definition of an empty
@@ -218,6 +281,16 @@ class ChatService:
         if conversation_id:
             return self.store.ensure_conversation(conversation_id, str(self.workspace))
         return self.store.create_conversation(str(self.workspace))
+
+    def _check_slash(self, message: str, selection: EditorSelection | None) -> None:
+        command = message.partition(" ")[0]
+        if not command.startswith("/"):
+            return
+        if command not in SLASH_COMMANDS:
+            raise InvalidInputError(
+                f"message: unknown slash command {command}; use one of {', '.join([*SLASH_COMMANDS, RUN_COMMAND])}")
+        if command != "/commit" and selection is None:
+            raise InvalidInputError(f"{command} needs a selection: pass uri and range")
 
     async def _expand_slash(self, message: str, selection: EditorSelection | None) -> str:
         command, _, rest = message.partition(" ")
@@ -252,6 +325,30 @@ class ChatService:
         return ChatResult(conversation_id, reply.text, reply.ok, reply.error, reply.cancelled,
                           tool_calls=[{"name": c.name, "ok": c.ok, "error": c.error} for c in reply.tool_calls])
 
+    async def _ask_base_model(self, llm: BaseLLM, message: str, conversation_id: str,
+                              selection: EditorSelection | None, delta: Callable[[str], None],
+                              cancel: CancelToken, writer: _HistoryWriter) -> ChatResult:
+        """A turn for a base model: slash commands and questions through completion-shaped prompts; the
+        first answer of a conversation says once what the model cannot do and which model would."""
+        history = await writer.run(self.store.get_history, conversation_id) or []
+        told = any(m.role == "assistant" and NOTE_MARKER in m.content for m in history)
+        chosen = Selection(selection.uri, selection.code, selection.language) if selection else None
+        ok, error = True, ""
+        try:
+            text = await self._base_chat.answer(llm, message, chosen, delta, cancel)
+        except NoUsableAnswer as exc:
+            ok, error, text = False, str(exc), str(exc)
+            delta(text)
+        except GenerationCancelled as exc:
+            return ChatResult(conversation_id, "", False, f"cancelled: {exc}", cancelled=True)
+        if not told:
+            note = model_note(llm)
+            delta(f"\n\n{note}")
+            text = f"{text}\n\n{note}"
+        await writer.run(self.store.add_message, conversation_id, "user", message)
+        await writer.run(self.store.add_message, conversation_id, "assistant", text)
+        return ChatResult(conversation_id, text, ok, error)
+
     async def _run_command(self, command: str, conversation_id: str, delta: Callable[[str], None],
                            cancel: CancelToken, writer: _HistoryWriter) -> ChatResult:
         """``/run <command>``: the user's own command, still through the policy (and approval)."""
@@ -260,7 +357,7 @@ class ChatService:
         tool = self._registry.get("shell.run")
         if tool is None:
             raise InvalidInputError("/run is not available: no shell tool")
-        ctx = ToolContext(workspace=self.workspace, guard=self._guard, cancel=cancel)
+        ctx = ToolContext(workspace=self.workspace, guard=self._guard, cancel=cancel, origin=Origin.USER)
         result = await tool.invoke({"command": command}, ctx)
         text = result.to_observation()
         delta(text)

@@ -1,19 +1,20 @@
-"""What each code action asks the model, and how its answer becomes the new code."""
+"""What each code action asks an instruction-tuned model (chat messages), and how its answer becomes code.
+
+Base models get completion-shaped prompts instead (``base_prompts.py``); ``recipes.py`` picks.
+"""
 
 from __future__ import annotations
 
 import re
 
-from openagent_lsp.assist.catalog import ACTIONS
-from openagent_lsp.assist.targets import Target
 from openagent_lsp.errors import InvalidInputError
 
 
-def action_messages(action: str, target: Target, language: str, diagnostics: list[str],
+def action_messages(action: str, source: str, language: str, diagnostics: list[str],
                     question: str = "") -> list[dict[str, str]]:
-    """The chat messages sent to the model for one action."""
+    """The chat messages sent to the model for one action on ``source`` (for "commit": the staged diff)."""
     lang = language or "text"
-    code = f"```{lang}\n{target.text}\n```"
+    code = f"```{lang}\n{source}\n```"
     system = ("You are a precise coding assistant inside an editor. When asked to change code, answer with "
               "exactly one fenced code block containing the complete replacement code and nothing else.")
     asks = {
@@ -25,6 +26,8 @@ def action_messages(action: str, target: Target, language: str, diagnostics: lis
         "fix": "Fix these problems in the code:\n" + "\n".join(f"- {d}" for d in diagnostics)
                + f"\nReturn the whole corrected code:\n{code}",
         "tests": f"Write pytest-style unit tests for this {lang} code. Return only the test code:\n{code}",
+        "commit": "Write a concise git commit message (subject line, blank line, body) for this staged diff:\n"
+                  f"```diff\n{source}\n```",
     }
     if action not in asks:
         raise InvalidInputError(f"action: unknown action {action!r}; expected one of {', '.join(asks)}")
@@ -55,11 +58,3 @@ def reindent(code: str, like: str) -> str:
         body = line[len(have):] if line.startswith(have) else line.lstrip()
         out.append(want + body if line.strip() else "")
     return "\n".join(out)
-
-
-def replacement_for(action: str, target: Target, answer: str) -> str:
-    """The new text for ``target`` from the model's answer; refuses answers that are not code."""
-    code = extract_code(answer)
-    if not code.strip():
-        raise InvalidInputError(f"the model returned no code for '{ACTIONS[action].title}'")
-    return reindent(code, target.text)

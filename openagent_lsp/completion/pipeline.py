@@ -6,7 +6,11 @@ Latency rules it follows:
   generation is *stopped* (the cancel token is checked between tokens), not just ignored;
 - the model is never awaited while it loads: the answer is empty at once;
 - with ``early_first_line`` the first line is returned as soon as it is complete and the rest of
-  the block keeps generating in the background into the shown suggestion.
+  the block keeps generating in the background into the shown suggestion;
+- with ``warm_on_open`` a document's prompt is computed into the model's KV cache in the background
+  when it is opened or the cursor moves far, and with ``precompute_next`` the suggestion after the
+  shown one is computed as if it were accepted. Both run at ``Priority.BACKGROUND``: a real request
+  overtakes them at the next forward pass and cancels them for its document.
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openagent_lsp.completion.cache import CompletionLRU, LiveText, ShownSuggestion
+from openagent_lsp.completion.context import PromptBudget, PromptBuilder
 from openagent_lsp.completion.postprocess import PostContext, decide_multiline, postprocess
-from openagent_lsp.completion.prompt import build_prompt, heal_completion
+from openagent_lsp.completion.prompt import WINDOW_STEP_LINES, Prompt, heal_completion
 from openagent_lsp.config import CompletionSettings
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.types import Position
 from openagent_lsp.errors import GenerationCancelled, OpenAgentError
-from openagent_lsp.llm.base import BaseLLM, CancelToken, GenerationRequest, Priority
+from openagent_lsp.llm.base import BaseLLM, CancelToken, GenerationRequest, Priority, WarmableLLM
 from openagent_lsp.llm.text import valid_unicode
 from openagent_lsp.logging import get_logger
 
@@ -55,7 +60,11 @@ class CompletionCounters:
     errors: int = 0
     shown: int = 0
     accepted: int = 0
+    accepted_partial: int = 0  # a word or a line of a suggestion (editors' partial accept)
     accepted_chars: int = 0
+    warmed: int = 0  # background warmings started (document opened, cursor moved far)
+    warmed_tokens: int = 0  # prompt tokens they computed ahead of a request
+    precomputed: int = 0  # next suggestions computed as if the shown one were accepted
 
     def to_json(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -79,6 +88,11 @@ class _DocState:
     shown: ShownSuggestion | None = None
     last_request_at: float = 0.0
     intervals: list[float] = field(default_factory=list)
+    # Background work for this document (warming or precomputing): cancelled when a request needs the model.
+    background: CancelToken | None = None
+    background_task: asyncio.Future[Any] | None = None
+    last_line: int | None = None  # where the cursor was last seen (a request or a warming)
+    warmed_text: str = ""
 
 
 class CompletionEngine:
@@ -95,10 +109,12 @@ class CompletionEngine:
         self._settings = settings_provider
         self.counters = CompletionCounters()
         self.lru = CompletionLRU(settings_provider().cache_size)
+        self.prompts = PromptBuilder(store)
         self._docs: dict[str, _DocState] = {}
         self._ids = itertools.count(1)
         self._running = asyncio.Semaphore(MAX_RUNNING)
         self.last_error: str | None = None  # the latest failure (backend down, garbage...), for the status
+        self._tasks: set[asyncio.Future[None]] = set()  # precomputations in flight (kept referenced)
 
     # -- public API ------------------------------------------------------------------------------
 
@@ -163,7 +179,10 @@ class CompletionEngine:
             self.counters.not_ready += 1
             return result("", "not_ready")
 
-        # 4. Wait for the superseded generation to let go of this document's KV cache.
+        # 4. Background work for this document yields at once; then wait for the superseded generation
+        # (and that background work) to let go of this document's KV cache.
+        state.last_line = position.line
+        await self._stop_background(state)
         previous = state.running
         if previous is not None and not previous.done():
             await asyncio.wait([previous], timeout=2.0)
@@ -212,22 +231,29 @@ class CompletionEngine:
             return result("", "superseded")
         state.shown = ShownSuggestion(prefix, suffix, text_out, job.live)
 
-        def keep(final: str) -> None:
+        def finished(final: str) -> None:
             # Not for a document closed meanwhile: didClose evicted it, a late entry would stay behind.
             if final and self._docs.get(uri) is state:
                 self.lru.put(lru_key, final)
+                if settings.precompute_next:
+                    loop.call_soon_threadsafe(self._start_precompute, uri, doc.language_id, prefix + final, suffix,
+                                              settings, my_seq)
 
-        if job.live.done and text_out:
-            keep(job.live.text)
+        if job.live.done:
+            finished(job.live.text)
         else:
-            job.on_done = keep
+            job.on_done = finished
         return result(text_out, "model" if text_out else "empty", multiline)
 
     def record_shown(self) -> None:
         self.counters.shown += 1
 
-    def record_accepted(self, uri: str, text: str) -> None:
-        self.counters.accepted += 1
+    def record_accepted(self, uri: str, text: str, partial: bool = False) -> None:
+        """A shown suggestion was accepted: whole, or a word or line of it (``partial``)."""
+        if partial:
+            self.counters.accepted_partial += 1
+        else:
+            self.counters.accepted += 1
         self.counters.accepted_chars += len(text)
 
     def sizes(self) -> dict[str, int]:
@@ -239,7 +265,125 @@ class CompletionEngine:
         state = self._docs.pop(uri, None)
         if state and state.cancel:
             state.cancel.cancel("document closed")
+        if state and state.background:
+            state.background.cancel("document closed")
         self.lru.forget_document(uri)
+        self.prompts.forget(uri)
+
+    # -- background work -------------------------------------------------------------------------
+
+    def opened(self, uri: str) -> None:
+        """A document was opened: warm its first prompt window (a cursor anywhere in it finds it done)."""
+        self._warm(uri, None)
+
+    def cursor_moved(self, uri: str, position: Position) -> None:
+        """The cursor was seen at ``position`` (an edit, a code-action range): warm there if it jumped far."""
+        state = self._docs.get(uri)
+        if state is not None and state.last_line is not None and \
+                abs(position.line - state.last_line) < WINDOW_STEP_LINES:
+            return
+        self._warm(uri, position)
+
+    def _warm(self, uri: str, position: Position | None) -> None:
+        settings = self._settings()
+        llm = self._llm_provider()
+        if not (settings.enabled and settings.warm_on_open) or not isinstance(llm, WarmableLLM):
+            return
+        doc = self.store.get(uri)
+        state = self._docs.setdefault(uri, _DocState())
+        if state.running is not None and not state.running.done():
+            return  # a request is computing this document right now
+        text = doc.text
+        if position is None:
+            # Only the document's head can be the first window (a 10 MB file is not tokenized on the loop).
+            head = text[: settings.prompt_budget_tokens * MAX_CHARS_PER_TOKEN]
+            offset = _first_window_end(head, settings.prompt_budget_tokens,
+                                       lambda t: llm.count_tokens(valid_unicode(t)))
+            line = text.count("\n", 0, offset)
+        else:
+            offset, line = doc.offset_at(position), position.line
+        line_start = text.rfind("\n", 0, offset) + 1  # what is typed after the line start will change
+        state.last_line = line
+        if state.background is not None:
+            state.background.cancel("warming elsewhere")
+        cancel = CancelToken()
+        state.background = cancel
+        self.counters.warmed += 1
+        loop = asyncio.get_running_loop()
+        state.background_task = loop.run_in_executor(
+            None, self._warm_job, llm, uri, doc.language_id, text[:line_start], text[line_start:], settings, cancel)
+
+    def _warm_job(self, llm: WarmableLLM, uri: str, language_id: str, prefix: str, suffix: str,
+                  settings: CompletionSettings, cancel: CancelToken) -> None:
+        try:
+            base = self._llm_provider()
+            if base is None:
+                return
+            prompt = completion_prompt(self, base, uri, language_id, prefix, suffix, settings)
+            end = prompt.text.find(prompt.prefix_used)
+            text = prompt.text[: end + len(prompt.prefix_used)] if prompt.prefix_used and end >= 0 else ""
+            state = self._docs.get(uri)
+            if not text.strip() or state is None or text == state.warmed_text or cancel.cancelled:
+                return
+            self.counters.warmed_tokens += llm.warm(text, uri, Priority.BACKGROUND, cancel)
+            state.warmed_text = text
+        except Exception as exc:  # background work never disturbs the editor
+            log.warning("completion_warm_failed", uri=uri, error=str(exc))
+
+    def _start_precompute(self, uri: str, language_id: str, prefix: str, suffix: str,
+                          settings: CompletionSettings, seq: int) -> None:
+        task = asyncio.ensure_future(self._precompute_next(uri, language_id, prefix, suffix, settings, seq))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _precompute_next(self, uri: str, language_id: str, prefix: str, suffix: str,
+                               settings: CompletionSettings, seq: int) -> None:
+        """Compute the suggestion that follows ``prefix`` (the shown one accepted) into the LRU."""
+        state = self._docs.get(uri)
+        if state is None:
+            return
+        running = state.running
+        if running is not None and not running.done():
+            # The shown suggestion's generation calls us just before its worker returns: let it finish
+            # and hand back the document's KV cache.
+            await asyncio.wait([running])
+        llm = self._llm_provider()
+        if llm is None or state.seq != seq or self._docs.get(uri) is not state:
+            return
+        lru_key = self.lru.key(uri, prefix, suffix, _settings_key(settings))
+        if self.lru.get(lru_key) is not None:
+            return
+        if state.background is not None:
+            state.background.cancel("precomputing instead")
+        cancel = CancelToken()
+        state.background = cancel
+        multiline = decide_multiline(prefix, suffix, language_id)
+        job = _Generation(self, llm, language_id, uri, prefix, suffix, multiline, settings, cancel,
+                          priority=Priority.BACKGROUND)
+        loop = asyncio.get_running_loop()
+        first: asyncio.Future[str] = loop.create_future()
+
+        def store(final: str) -> None:
+            if final and not cancel.cancelled:
+                self.lru.put(lru_key, final)
+                self.counters.precomputed += 1
+
+        job.on_done = store
+        state.background_task = loop.run_in_executor(None, job.run, loop, first)
+
+    async def _stop_background(self, state: _DocState) -> None:
+        if state.background is not None:
+            state.background.cancel("a request needs the model")
+            state.background = None
+        task = state.background_task
+        if task is not None and not task.done():
+            # It stops at its next chunk or token, and leaves what it computed in the KV cache.
+            await asyncio.wait([task], timeout=2.0)
+        state.background_task = None
+
+def budget_of(settings: CompletionSettings) -> PromptBudget:
+    return PromptBudget(prefix_tokens=settings.prompt_budget_tokens, suffix_tokens=settings.suffix_budget_tokens,
+                        context_tokens=settings.context_budget_tokens)
 
 
 def _settings_key(settings: CompletionSettings) -> str:
@@ -251,8 +395,10 @@ class _Generation:
     """One model run in a worker thread; publishes the first line early, the rest into ``live``."""
 
     def __init__(self, engine: CompletionEngine, llm: BaseLLM, language_id: str, uri: str, prefix: str, suffix: str,
-                 multiline: bool, settings: CompletionSettings, cancel: CancelToken) -> None:
+                 multiline: bool, settings: CompletionSettings, cancel: CancelToken,
+                 priority: Priority = Priority.COMPLETION) -> None:
         self.engine, self.llm, self.language_id, self.uri = engine, llm, language_id, uri
+        self.priority = priority
         self.prefix, self.suffix, self.multiline = prefix, suffix, multiline
         self.settings, self.cancel = settings, cancel
         self.live = LiveText()
@@ -286,22 +432,12 @@ class _Generation:
 
     def _run(self, loop: asyncio.AbstractEventLoop, first_ready: asyncio.Future[str]) -> str:
         settings = self.settings
-        header = ""
-        if settings.context_from_open_files:
-            header = self._context_header()
-        # Only a window around the cursor can fit the token budgets: counting (and, for prompt lookup,
-        # tokenizing) a whole 10 MB document took 30 s per request before this bound.
-        prefix = _tail_window(self.prefix, settings.prompt_budget_tokens * MAX_CHARS_PER_TOKEN)
-        suffix = _head_window(self.suffix, settings.suffix_budget_tokens * MAX_CHARS_PER_TOKEN)
-        prompt = build_prompt(
-            valid_unicode(prefix), valid_unicode(suffix), header=valid_unicode(header),
-            fim=self.llm.fim_format, count=self._count_tokens,
-            prefix_budget=settings.prompt_budget_tokens, suffix_budget=settings.suffix_budget_tokens,
-        )
+        prompt = completion_prompt(self.engine, self.llm, self.uri, self.language_id, self.prefix, self.suffix,
+                                   settings)
         lookup = prompt.lookup_source if self._use_lookup() else None
         request = GenerationRequest(
             prompt=prompt.text, max_new_tokens=settings.max_new_tokens, temperature=0.0,
-            cache_key=self.uri, lookup_source=lookup, priority=Priority.COMPLETION,
+            cache_key=self.uri, lookup_source=lookup, priority=self.priority,
             stop=[] if prompt.fim else _prefix_only_stops(self.language_id),
         )
         line_start = self.prefix[self.prefix.rfind("\n") + 1:]
@@ -327,9 +463,6 @@ class _Generation:
         healed = heal_completion(raw, prompt.healed, prefix_ends_line)
         return postprocess(healed, post_ctx)
 
-    def _count_tokens(self, text: str) -> int:
-        return self.llm.count_tokens(valid_unicode(text))  # tokenizers refuse lone surrogates
-
     def _use_lookup(self) -> bool:
         mode = self.settings.prompt_lookup
         if mode == "off":
@@ -341,16 +474,34 @@ class _Generation:
         # lossless (activation scales depend on the batch) nor faster, so it stays off there.
         return self.llm.info.precision != "int8"
 
-    def _context_header(self) -> str:
-        try:
-            from openagent_lsp.context.scope import build_context
 
-            ctx = build_context(self.engine.store, self.uri, len(self.prefix), self._count_tokens,
-                                self.settings.context_budget_tokens)
-            return ctx.render_header()
-        except Exception as exc:
-            log.warning("completion_context_failed", error=str(exc))
-            return ""
+def completion_prompt(engine: CompletionEngine, llm: BaseLLM, uri: str, language_id: str, prefix: str, suffix: str,
+                      settings: CompletionSettings) -> Prompt:
+    """The prompt for a cursor between ``prefix`` and ``suffix``: one builder for requests and warming, so
+    what is warmed is what a request will ask for."""
+    # Only a window around the cursor can fit the token budgets: counting (and, for prompt lookup,
+    # tokenizing) a whole 10 MB document took 30 s per request before this bound.
+    prefix = _tail_window(prefix, settings.prompt_budget_tokens * MAX_CHARS_PER_TOKEN)
+    suffix = _head_window(suffix, settings.suffix_budget_tokens * MAX_CHARS_PER_TOKEN)
+
+    def count(text: str) -> int:
+        return llm.count_tokens(valid_unicode(text))  # tokenizers refuse lone surrogates
+
+    return engine.prompts.build(uri, language_id, valid_unicode(prefix), valid_unicode(suffix), fim=llm.fim_format,
+                                count=count, budget=budget_of(settings), use_context=settings.context_from_open_files)
+
+
+def _first_window_end(text: str, budget: int, count: Callable[[str], int]) -> int:
+    """Offset of the end of the last whole line such that the text before it fits ``budget`` tokens."""
+    lines = text.splitlines(keepends=True)
+    lo, hi = 0, len(lines)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count("".join(lines[:mid])) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return len("".join(lines[:lo]))
 
 
 def _tail_window(text: str, chars: int) -> str:

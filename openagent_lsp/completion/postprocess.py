@@ -5,7 +5,8 @@ AI completions — duplicated code (text that already follows the cursor, repeat
 closing bracket) and wrong indentation (a completion running out of its block, doubled indentation
 after token healing) — in the spirit of Tabby's per-language post-processing filters.
 
-The order matters: whitespace healing first (it changes indentation), then repetition, then the
+The order matters: whitespace healing first (it changes indentation), then repetition (a line that
+loops within itself, then repeated lines and blocks), then the
 block/bracket limits, then suffix de-duplication (which needs the final shape), then cleanup.
 """
 
@@ -239,6 +240,47 @@ def _cut_repetition(lines: list[str]) -> list[str]:
             s = lines[i].strip()
             if lines[i + 1].strip() == s and lines[i + 2].strip() == s:
                 return lines[: i + 1]
+    return lines
+
+
+# Tokens of one line for the loop check: string literals, numbers, identifiers, single symbols.
+_LINE_TOKEN = re.compile(r"""[rRbBfFuU]{0,2}"(?:\\.|[^"\\])*"|[rRbBfFuU]{0,2}'(?:\\.|[^'\\])*'|\d[\w.]*|\w+|\S""")
+_MAX_UNIT = 8  # tokens in the repeated unit: `'..', ` is 2, `foo(x) + ` is 6
+
+
+def _loops_within(line: str) -> bool:
+    """Whether ``line`` repeats one n-gram back to back like a model stuck in a loop:
+    ``os.path.join(d, '..', '..', '..', '..', …``.
+
+    Four copies in a row, or three that run to the end of the line (the model was cut off mid-loop),
+    of a unit holding at least one word, number or string (``# -------`` and ``'=' * 40`` are fine).
+    Two or three copies inside a finished line stay: ``join(here, '..', '..')``, ``[0, 0, 0, 0]``.
+    """
+    tokens = _LINE_TOKEN.findall(line)
+    n = len(tokens)
+    for size in range(1, min(_MAX_UNIT, n // 3) + 1):
+        for start in range(n - 3 * size + 1):
+            unit = tokens[start:start + size]
+            if not any(t[0].isalnum() or t[0] in "_'\"" or t[-1] in "'\"" for t in unit):
+                continue
+            copies = 1
+            pos = start + size
+            while pos + size <= n and tokens[pos:pos + size] == unit:
+                copies += 1
+                pos += size
+            if copies >= 4:
+                return True
+            if copies == 3 and tokens[pos:] == unit[: n - pos]:
+                return True
+    return False
+
+
+def _cut_looping_lines(lines: list[str]) -> list[str]:
+    """Drop the first line that loops within itself and everything after it: a half-shown loop is not
+    worth accepting, and the lines after it were written by the same stuck model."""
+    for index, line in enumerate(lines):
+        if _loops_within(line):
+            return lines[:index]
     return lines
 
 
@@ -487,7 +529,9 @@ def postprocess(completion: str, ctx: PostContext) -> str:
         text = text.split("\n", 1)[0]
         if not text.strip():
             return ""
-    lines = _cut_repetition(text.split("\n"))
+    lines = _cut_repetition(_cut_looping_lines(text.split("\n")))
+    if not lines or not "".join(lines).strip():
+        return ""
     lines = _dedupe_suffix_chars(lines, ctx)
     text = "\n".join(lines)
     text = text[: _block_limit(text, ctx, family)]

@@ -1,4 +1,4 @@
-"""Build the model prompt for an inline completion.
+"""Shape the model prompt for an inline completion from budgets ``completion/context.py`` decided.
 
 Budgets are in model tokens (the tokenizer's own count). The prefix is cut at a line boundary from
 the start, the suffix from the end, so the text next to the cursor — what matters most — is kept.
@@ -77,19 +77,21 @@ def build_prompt(
     prefix: str,
     suffix: str,
     *,
-    header: str,
     fim: FimFormat | None,
     count: Callable[[str], int],
     prefix_budget: int,
     suffix_budget: int,
+    header: str = "",
+    header_if_cut: str = "",
 ) -> Prompt:
-    """``header`` (context from other files, imports) goes before the prefix and shares its budget."""
+    """The prompt text: ``header`` (already fitted to its own budget by ``completion/context.py``), then
+    ``header_if_cut`` when the prefix window does not start at the top of the file and does not show it
+    (the file's imports), then the prefix window; the suffix follows the FIM hole."""
     body, healed = split_trailing_indent(prefix)
     suffix_used = fit_suffix(suffix, suffix_budget, count) if fim else ""
-    header_cost = count(header) if header else 0
-    if header_cost > prefix_budget // 3:
-        header, header_cost = "", 0  # context never crowds out the code at the cursor
-    prefix_used = fit_prefix(body, prefix_budget - header_cost, count)
+    prefix_used = fit_prefix(body, prefix_budget, count)
+    if header_if_cut and len(prefix_used) < len(body) and header_if_cut.strip() not in prefix_used:
+        header += header_if_cut
     full_prefix = header + prefix_used
     text = fim.build(full_prefix, suffix_used) if fim else full_prefix
     return Prompt(text=text, healed=healed, prefix_used=prefix_used, suffix_used=suffix_used,

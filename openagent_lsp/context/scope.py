@@ -1,30 +1,24 @@
 """What surrounds the cursor: enclosing scope, the file's imports, and related code from other files.
 
-``build_context`` assembles these into a :class:`CompletionContext` under a token budget. Tokens are
-counted by a function the caller passes in (the model's tokenizer, or :func:`estimate_tokens`), so
-this module stays independent of any model; it calls that function only a handful of times because
-real tokenizers are not free.
+Facts only, no budget: ``completion/context.py`` decides how much of this fits a prompt.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from openagent_lsp.context.definitions import enclosing_kinds
 from openagent_lsp.context.documents import Document, DocumentStore
-from openagent_lsp.context.languages import comment_prefix, path_from_uri
+from openagent_lsp.context.languages import path_from_uri
 from openagent_lsp.context.outline import document_symbols
 from openagent_lsp.context.text import indent_width
-from openagent_lsp.context.types import Position, Range
+from openagent_lsp.context.types import Range
 
 if TYPE_CHECKING:
     from tree_sitter import Node
-
-CountTokens = Callable[[str], int]
 
 _IDENT = re.compile(r"[^\W\d]\w*")
 
@@ -92,11 +86,6 @@ class Snippet:
     score: float
     name: str | None = None
     start_line: int = 0
-
-
-def estimate_tokens(text: str) -> int:
-    """Cheap token estimate (~3.5 characters per token for code) when no tokenizer is at hand."""
-    return (len(text) * 2 + 6) // 7
 
 
 # ---------------------------------------------------------------------------------------- scopes
@@ -271,29 +260,27 @@ def display_path(uri: str, root: str | None = None) -> str:
     return PurePosixPath(path).name or path
 
 
-def related_snippets(
+def ranked_snippets(
     store: DocumentStore,
     uri: str,
     prefix_text: str,
-    count_tokens: CountTokens = estimate_tokens,
-    budget_tokens: int = 256,
     *,
-    comment: str = "#",
-    max_snippets: int = 5,
     root: str | None = None,
     near_lines: int = 40,
+    max_snippets: int = 8,
 ) -> list[Snippet]:
-    """Snippets from OTHER open files that share identifiers with the code just before the cursor.
+    """Snippets from OTHER open files that share identifiers with the code just before the cursor, best first.
 
-    Definitions whose name is used near the cursor rank first, then the rest by Jaccard overlap of
-    identifier sets (the sliding-window heuristic of Copilot-style clients). The total rendered size,
-    as measured by ``count_tokens``, stays within ``budget_tokens``.
+    Definitions whose name is used near the cursor rank first, then definitions the file imports by
+    name (``from .utils import f``: the helper the code is about to call), then the rest by Jaccard
+    overlap of identifier sets (the sliding-window heuristic of Copilot-style clients). Overlapping
+    candidates of one file (a method of a chosen class) are skipped. The caller decides how many fit.
     """
-    if budget_tokens <= 0:
-        return []
     tail_lines = prefix_text.split("\n")[-near_lines:]
     query = identifiers("\n".join(tail_lines))
-    if not query:
+    current = store.find(uri)
+    imported = identifiers("\n".join(imports(current))) if current is not None else set()
+    if not query and not imported:
         return []
     nearest = identifiers("\n".join(tail_lines[-8:]))
     scored: list[tuple[float, Document, _Candidate]] = []
@@ -304,28 +291,25 @@ def related_snippets(
             if not cand.idents:
                 continue
             common = len(query & cand.idents)
-            if common == 0:
+            is_imported = cand.name is not None and cand.name in imported
+            if common == 0 and not is_imported:
                 continue
             score = common / len(query | cand.idents)
             if cand.name is not None and cand.name in query:
                 score += 1.0 if cand.name in nearest else 0.5
+            if is_imported:
+                score += 0.75
             scored.append((score, doc, cand))
     scored.sort(key=lambda item: (-item[0], item[1].uri, item[2].start_line))
     chosen: list[Snippet] = []
     spans: dict[str, list[tuple[int, int]]] = {}
-    used = 0
     for score, doc, cand in scored:
         if len(chosen) >= max_snippets or score < 0.05:
             break
         doc_spans = spans.setdefault(doc.uri, [])
         if any(cand.start_line <= e and s <= cand.end_line for s, e in doc_spans):
             continue  # overlaps a chosen snippet (a method of a chosen class, say)
-        snippet = Snippet(doc.uri, display_path(doc.uri, root), cand.text, score, cand.name, cand.start_line)
-        cost = count_tokens(render_snippet(snippet, comment))
-        if used + cost > budget_tokens:
-            continue
-        used += cost
-        chosen.append(snippet)
+        chosen.append(Snippet(doc.uri, display_path(doc.uri, root), cand.text, score, cand.name, cand.start_line))
         doc_spans.append((cand.start_line, cand.end_line))
     return chosen
 
@@ -335,161 +319,3 @@ def render_snippet(snippet: Snippet, comment: str) -> str:
     lines = [f"{comment} Path: {snippet.path}"]
     lines.extend(f"{comment} {line}".rstrip() for line in snippet.text.split("\n"))
     return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------------------------------- budget
-def take_tail(text: str, count_tokens: CountTokens, budget: int) -> tuple[str, bool]:
-    """The longest end of ``text`` within ``budget`` tokens, cut at a line start when possible."""
-    if not text:
-        return text, False
-    if budget <= 0:
-        return "", True
-    if len(text) <= budget * 8 and count_tokens(text) <= budget:
-        return text, False
-    sample = text[-min(len(text), budget * 4) :]
-    ratio = len(sample) / max(1, count_tokens(sample))
-    cand = text[-max(1, int(budget * ratio * 0.95)) :]
-    cand = _snap_start(cand)
-    for _ in range(8):
-        n = count_tokens(cand)
-        if n <= budget:
-            return cand, True
-        cut = max(1, int(len(cand) * (1 - budget / n)) + 1)
-        cand = _snap_start(cand[cut:])
-    return "", True
-
-
-def take_head(text: str, count_tokens: CountTokens, budget: int) -> tuple[str, bool]:
-    """The longest start of ``text`` within ``budget`` tokens, cut at a line end when possible."""
-    if not text:
-        return text, False
-    if budget <= 0:
-        return "", True
-    if len(text) <= budget * 8 and count_tokens(text) <= budget:
-        return text, False
-    sample = text[: min(len(text), budget * 4)]
-    ratio = len(sample) / max(1, count_tokens(sample))
-    cand = _snap_end(text[: max(1, int(budget * ratio * 0.95))])
-    for _ in range(8):
-        n = count_tokens(cand)
-        if n <= budget:
-            return cand, True
-        keep = min(len(cand) - 1, int(len(cand) * budget / n))
-        cand = _snap_end(cand[: max(keep, 0)])
-    return "", True
-
-
-def _snap_start(text: str) -> str:
-    nl = text.find("\n")
-    return text[nl + 1 :] if 0 <= nl < len(text) - 1 else text
-
-
-def _snap_end(text: str) -> str:
-    nl = text.rfind("\n")
-    return text[: nl + 1] if nl > 0 else text
-
-
-# ---------------------------------------------------------------------------------------- context
-@dataclass
-class CompletionContext:
-    """Everything the prompt builder needs for one completion request.
-
-    ``prefix``/``suffix`` are the budgeted text around the cursor (cut at line boundaries, never
-    inside a character); ``snippets`` come from other open files and are rendered as comments by
-    :meth:`render_header`, in the document's own comment syntax so the model keeps writing code.
-    """
-
-    uri: str
-    language_id: str
-    path: str
-    offset: int
-    position: Position
-    prefix: str
-    suffix: str
-    scope: Scope | None = None
-    imports: str = ""
-    snippets: list[Snippet] = field(default_factory=list)
-    prefix_truncated: bool = False
-    suffix_truncated: bool = False
-    imports_in_prompt: str = ""
-
-    @property
-    def comment(self) -> str:
-        """The line-comment marker of the document's language."""
-        return comment_prefix(self.language_id)
-
-    def render_header(self) -> str:
-        """Related snippets as a comment block to prepend to the prompt prefix ("" when none)."""
-        return "".join(render_snippet(s, self.comment) for s in self.snippets)
-
-    def prompt_prefix(self) -> str:
-        """Header + (imports, when truncation cut them off) + prefix: the text before the FIM hole."""
-        parts = [self.render_header()]
-        if self.imports_in_prompt:
-            parts.append(self.imports_in_prompt.rstrip("\n") + "\n")
-        parts.append(self.prefix)
-        return "".join(parts)
-
-
-def build_context(
-    store: DocumentStore,
-    uri: str,
-    offset: int,
-    count_tokens: CountTokens = estimate_tokens,
-    budget_tokens: int = 1024,
-    *,
-    suffix_share: float = 0.2,
-    snippet_share: float = 0.25,
-    imports_share: float = 0.1,
-    root: str | None = None,
-) -> CompletionContext:
-    """Gather prefix, suffix, scope, imports and related snippets for a cursor, within a token budget.
-
-    The suffix gets up to ``suffix_share`` of the budget and snippets up to ``snippet_share``; the
-    prefix gets everything left, because the text just before the cursor predicts best. When the
-    prefix had to be cut and the file's imports fell off, they are put back (within
-    ``imports_share``) since they tell the model which names exist.
-    """
-    doc = store.get(uri)
-    text = doc.text
-    offset = min(max(offset, 0), len(text))
-    full_prefix, full_suffix = text[:offset], text[offset:]
-    suffix, suffix_cut = take_head(full_suffix, count_tokens, int(budget_tokens * suffix_share))
-    used = count_tokens(suffix) if suffix else 0
-    comment = comment_prefix(doc.language_id)
-    snippets = related_snippets(
-        store,
-        uri,
-        full_prefix[-8000:],
-        count_tokens,
-        int(budget_tokens * snippet_share),
-        comment=comment,
-        root=root,
-    )
-    used += sum(count_tokens(render_snippet(s, comment)) for s in snippets)
-    import_list = imports(doc)
-    imports_text = "\n".join(import_list)
-    prefix_budget = max(budget_tokens - used, 0)
-    prefix, prefix_cut = take_tail(full_prefix, count_tokens, prefix_budget)
-    imports_in_prompt = ""
-    if prefix_cut and imports_text and not all(stmt in prefix for stmt in import_list):
-        imports_in_prompt, _ = take_head(imports_text, count_tokens, int(budget_tokens * imports_share))
-        if imports_in_prompt:
-            prefix, _ = take_tail(
-                full_prefix, count_tokens, max(prefix_budget - count_tokens(imports_in_prompt), 0)
-            )
-    return CompletionContext(
-        uri=uri,
-        language_id=doc.language_id,
-        path=display_path(uri, root),
-        offset=offset,
-        position=doc.position_at(offset),
-        prefix=prefix,
-        suffix=suffix,
-        scope=enclosing_scope(doc, offset),
-        imports=imports_text,
-        snippets=snippets,
-        prefix_truncated=prefix_cut,
-        suffix_truncated=suffix_cut,
-        imports_in_prompt=imports_in_prompt,
-    )

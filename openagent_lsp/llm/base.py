@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 
 class CancelToken:
@@ -28,8 +28,8 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
-    def wait(self, timeout: float) -> bool:
-        """Block up to ``timeout`` s or until cancelled (a backoff that a cancel cuts short)."""
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until cancelled (True) or ``timeout`` seconds pass (False)."""
         return self._event.wait(timeout)
 
 
@@ -38,6 +38,7 @@ class Priority(IntEnum):
 
     COMPLETION = 0  # the user is typing and waits for ghost text
     CHAT = 1  # a streamed answer can yield between two tokens
+    BACKGROUND = 2  # work nobody waits for yet (warming a document's KV cache): yields to everything
 
 
 @dataclass
@@ -70,6 +71,7 @@ class GenerationStats:
     prefill_ms: float = 0.0
     total_ms: float = 0.0
     stopped_by: str = ""  # "eos", "max_tokens", "stop", "cancelled", "consumer"
+    threads: int = 0  # CPU threads the generation ran with (0: not on CPU)
 
 
 @dataclass
@@ -85,6 +87,14 @@ class BackendInfo:
     converted: bool = False  # the embedded model was converted to the cache during this load
     source: str = ""
     parameters: int = 0
+    threads_policy: str = ""  # how the thread count follows the machine's load
+    head: str = ""  # how next-token scores are computed: "full", "bf16-screened" (exact), "model"
+    # Figures measured on this machine to choose precision and head (precision=auto on CPU), or None.
+    calibration: dict[str, Any] | None = None
+    # "base" (continues text: completion-shaped prompts) or "instruct" (follows chat messages);
+    # "" when the backend cannot tell, which the application treats as "instruct".
+    kind: str = ""
+    kind_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,14 @@ class BaseLLM(Protocol):
 
     def forget(self, key: str) -> None:
         """Drop what is kept for ``key`` (a closed document's KV cache); nothing for stateless backends."""
+
+
+@runtime_checkable
+class WarmableLLM(Protocol):
+    """A backend that can compute a prompt into a document's KV cache ahead of the request."""
+
+    def warm(self, prompt: str, cache_key: str, priority: Priority = Priority.BACKGROUND,
+             cancel: CancelToken | None = None) -> int: ...
 
 
 class ProgressCallback(Protocol):

@@ -32,7 +32,12 @@ class ModelStatus:
     precision: str | None = None
     precision_reason: str | None = None
     fim: bool | None = None
+    kind: str | None = None  # "base" or "instruct": how actions prompt the model
+    kind_reason: str | None = None
     threads: int | None = None
+    threads_policy: str | None = None
+    head: str | None = None
+    calibration: dict[str, Any] | None = None
     progress_message: str | None = None
     progress_percent: int | None = None
 
@@ -163,7 +168,11 @@ class ModelManager:
             status.device, status.precision = info.device or None, info.precision or None
             status.precision_reason = info.reason or None
             status.threads = info.threads or None
+            status.threads_policy = info.threads_policy or None
+            status.head = info.head or None
+            status.calibration = info.calibration
             status.fim = llm.fim_format is not None
+            status.kind, status.kind_reason = info.kind or None, info.kind_reason or None
         return status
 
     def last_generation(self) -> GenerationStats | None:

@@ -1,18 +1,17 @@
 """Which device and number format to run an in-process model with.
 
-``auto`` prefers what measured fastest *without losing quality* (``make eval``, ``make bench``):
+``auto`` prefers what is fastest *without losing quality*:
 - CUDA: bf16 (4-bit NF4 through bitsandbytes when asked);
-- CPU: fp32. int8 dynamic quantization decodes 2-3x faster here but lost 14 points of edit
-  similarity on the line-completion eval (65.2 -> 50.8, embedded model, seed 1), far outside the
-  2-point budget, so it stays an explicit choice. bf16 on a CPU without native bf16 support
-  prefills ~7x slower, so ``auto`` never picks it there.
+- CPU: measured on this machine at the first load (``llm/calibration.py``): fp32, fp32 with the exact
+  bf16-screened head, or bf16, whichever is fastest among those that keep fp32's answers. CPU flags
+  do not decide: with native bf16 (avx512_bf16), bf16 still decoded slower than fp32 on Zen 4.
+  int8 dynamic quantization is never chosen: it lost 14 points of edit similarity on the
+  line-completion eval (65.2 -> 50.8, embedded model, seed 1); it stays an explicit choice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -21,18 +20,7 @@ class PrecisionChoice:
     precision: str
     why: str = ""
     reason: str = ""  # non-empty when the request could not be honoured (a fallback)
-
-
-@lru_cache(maxsize=1)
-def cpu_flags() -> frozenset[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return frozenset()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return frozenset(line.split(":", 1)[1].split())
-    return frozenset()
+    measure: bool = False  # the backend measures the candidates on this machine and picks (CPU auto)
 
 
 def cuda_available() -> bool:
@@ -73,16 +61,5 @@ def choose_precision(requested: str, device_pref: str = "auto") -> PrecisionChoi
     # auto
     if device == "cuda":
         return PrecisionChoice("cuda", "bf16", "CUDA: bf16")
-    return PrecisionChoice("cpu", auto_cpu_precision(), "CPU: " + _auto_cpu_why())
-
-
-def auto_cpu_precision() -> str:
-    # bf16 only where the CPU computes it natively (AMX / AVX-512-BF16); else fp32 (see module doc).
-    flags = cpu_flags()
-    return "bf16" if ("amx_bf16" in flags or "avx512_bf16" in flags) else "fp32"
-
-
-def _auto_cpu_why() -> str:
-    if auto_cpu_precision() == "bf16":
-        return "bf16 (this CPU computes bf16 natively)"
-    return "fp32 (int8 is faster but lost quality in the eval; bf16 is slow without native support)"
+    # Loaded in fp32, then measured: the backend may switch to bf16 or a cheaper exact head.
+    return PrecisionChoice("cpu", "fp32", "CPU: measured on this machine at the first load", measure=True)

@@ -18,6 +18,7 @@ from openagent_lsp.llm.base import (
     ProgressCallback,
 )
 from openagent_lsp.llm.http import get_json, post_json_lines
+from openagent_lsp.llm.kind import remote_kind
 from openagent_lsp.llm.text import apply_stops, valid_unicode
 
 
@@ -34,7 +35,9 @@ class _RemoteLLM:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.loaded = False
-        self.info = BackendInfo(backend, device="remote", source=self.base_url)
+        kind = remote_kind(backend)
+        self.info = BackendInfo(backend, device="remote", source=self.base_url, kind=kind.kind.value,
+                                kind_reason=kind.reason)
         from openagent_lsp.redaction import is_local_url
 
         self.local = is_local_url(self.base_url)

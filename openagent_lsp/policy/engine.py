@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from openagent_lsp.policy.paths import SAFE_DEVICE_WRITES
 from openagent_lsp.policy.paths import check_path as _check_path
 from openagent_lsp.policy.risk import Finding, RiskAssessor
 from openagent_lsp.policy.schema import Policy, default_policy, load_policy, split_rule
@@ -45,6 +46,9 @@ _BUILTINS = frozenset(
 _STRICT_ENV = "OPENAGENT_EXEC_STRICT"
 # Findings about moving, writing or deleting files whose every path the path policy already judged.
 _FILE_OPERATION_RULES = frozenset({"risk:move", "risk:write", "risk:delete"})
+# Findings and rules that mean git changes its own repository (index, refs, objects).
+_GIT_WRITE_RULES = ("risk:git-write", "risk:git-destroy", "risk:git-push", "risk:git-force-push",
+                    "risk:git-network", "policy:ask:git ", "policy:allow:git ")
 
 
 def strict_from_env() -> bool:
@@ -237,7 +241,12 @@ class PolicyEngine:
         candidates = self._candidates(analysis, findings)
         requires_sandbox = any(f.requires_sandbox for f in findings) or any(c.sandbox for c in candidates)
         git_write = any(f.git_write for f in findings)
-        if git_write and not all(p.name == "git" for p in analysis.parts):
+        git_only = bool(analysis.parts) and all(p.name == "git" for p in analysis.parts)
+        if git_only and any(r.startswith(_GIT_WRITE_RULES) for r in [*(f.rule for f in findings),
+                                                                      *(c.rule for c in candidates)]):
+            # commit, merge, rebase...: they ask, and once approved they must be able to write .git.
+            git_write = True
+        if git_write and not git_only:
             candidates.append(
                 _Candidate(
                     Verdict.REQUIRE_APPROVAL,
@@ -256,6 +265,20 @@ class PolicyEngine:
             )
             worst = _Candidate(Verdict.REQUIRE_APPROVAL, Risk.MEDIUM, why, "sandbox:unavailable", "")
             candidates.append(worst)
+        changed = assessment.written_here | assessment.changed
+        writes = sorted(str(p) for p in changed if str(p) not in SAFE_DEVICE_WRITES)
+        if worst.verdict is Verdict.ALLOW and writes and not self.sandboxed:
+            # Without an OS sandbox nothing contains what the analysis missed: only plainly
+            # read-only commands run without a prompt.
+            why = "it writes files, and this system has no OS sandbox to contain it"
+            worst = _Candidate(Verdict.REQUIRE_APPROVAL, Risk.MEDIUM, why, "sandbox:unavailable", "")
+            candidates.append(worst)
+        needs_network = bool(assessment.network)
+        if worst.verdict is Verdict.ALLOW and needs_network:
+            # The sandbox has no network unless a prompt said "with network" and the user agreed.
+            why = "it uses the network, which a command gets only when you approve it"
+            worst = _Candidate(Verdict.REQUIRE_APPROVAL, Risk.MEDIUM, why, "sandbox:network", "")
+            candidates.append(worst)
         risk = max((c.risk for c in candidates), key=lambda r: r.rank)
         many = len(analysis.parts) > 1
         reason = f"{worst.subject}: {worst.reason}" if many and worst.subject else worst.reason
@@ -268,6 +291,7 @@ class PolicyEngine:
         )
         bound = tuple(dict.fromkeys(assessment.bound_files))
         key = _grant_key(analysis, bound, cwd_r) if grantable else ""
+        summary = _grant_summary(analysis, bound, cwd_r, ws, needs_network) if grantable else ""
         details = tuple(f"{f.risk.value}: {f.subject}: {f.reason}" for f in findings)[:50]
         return Decision(
             worst.verdict,
@@ -279,6 +303,9 @@ class PolicyEngine:
             requires_sandbox=requires_sandbox,
             git_write=git_write and worst.verdict is not Verdict.DENY,
             bound_files=bound,
+            needs_network=needs_network and worst.verdict is not Verdict.DENY,
+            grant_summary=summary,
+            writes_protected=any(f.rule.startswith("path:protected") for f in findings),
         ), findings
 
     def _candidates(self, analysis: Analysis, findings: list[Finding]) -> list[_Candidate]:
@@ -402,6 +429,28 @@ def _grant_key(analysis: Analysis, bound: Iterable[BoundFile], cwd: Path) -> str
     if len(full) > 600:
         return GRANT_PREFIX + "sha256:" + hashlib.sha256(full.encode("utf-8", "surrogatepass")).hexdigest()
     return GRANT_PREFIX + full
+
+
+def _grant_summary(analysis: Analysis, bound: Iterable[BoundFile], cwd: Path, workspace: Path, network: bool) -> str:
+    """What the grant key covers, said plainly: the same words, programs, place and script contents."""
+    where = "the workspace root" if cwd == workspace else _shown(cwd, workspace)
+    terms = [f"run from {where}"]
+    programs = sorted({f"{p.name} ({_program_location(p)})" for p in analysis.parts if p.name})
+    if programs:
+        terms.append("programs " + ", ".join(programs[:6]) + (" …" if len(programs) > 6 else ""))
+    scripts = sorted({_shown(b.path, workspace) for b in bound})
+    if scripts:
+        terms.append("only while " + ", ".join(scripts[:4]) + " keep the content they have now")
+    if network:
+        terms.append("with network access")
+    return "this exact command, word for word (" + "; ".join(terms) + ")"
+
+
+def _shown(path: Path, workspace: Path) -> str:
+    try:
+        return "./" + path.relative_to(workspace).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _program_location(part: Part) -> str:

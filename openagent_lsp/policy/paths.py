@@ -141,6 +141,38 @@ PROTECTED_WRITE_PATTERNS = (
 )
 
 
+# Directories a scan for protected configuration does not enter: big, and never editor/CI config.
+_SCAN_SKIP = frozenset({"node_modules", ".venv", "venv", "__pycache__", ".mypy_cache", ".ruff_cache",
+                        ".pytest_cache", ".tox", ".nox", "target", "dist", "build"})
+PROTECTED_SCAN_LIMIT = 20_000
+PROTECTED_SCAN_DEPTH = 6
+# How the path policy words a write to protected configuration (the prompt shows it).
+PROTECTED_REASON = "changes configuration that runs code (editor, git or CI): always asks"
+
+
+def existing_protected_paths(workspace: Path, *, limit: int = PROTECTED_SCAN_LIMIT) -> list[str]:
+    """Editor, git and CI configuration present in ``workspace`` (workspace-relative, top-most only):
+    what the OS sandbox keeps read-only for a command nobody approved to change it."""
+    root = Path(workspace).resolve()
+    found: list[str] = []
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = Path(dirpath).relative_to(root)
+        depth = len(rel_dir.parts)
+        kept: list[str] = []
+        for name in sorted(dirnames) + sorted(filenames):
+            seen += 1
+            if seen > limit:
+                return found
+            rel = rel_dir / name
+            if match_path_patterns(PROTECTED_WRITE_PATTERNS, root / rel, root):
+                found.append(rel.as_posix())
+            elif name in dirnames and name not in _SCAN_SKIP and depth < PROTECTED_SCAN_DEPTH:
+                kept.append(name)
+        dirnames[:] = [d for d in kept if not os.path.islink(os.path.join(dirpath, d))]
+    return found
+
+
 def home_dir() -> Path:
     """The user's home, resolved; read each time so tests (and ``HOME=``) are honoured."""
     try:
@@ -442,7 +474,7 @@ def _check_path(op: FileOp, path: str, root: Path, rules: PathRuleSet, strict: b
             return Decision(
                 Verdict.REQUIRE_APPROVAL,
                 Risk.HIGH,
-                f"{op.value} of {shown} changes configuration that runs code (editor, git or CI): always asks",
+                f"{op.value} of {shown} {PROTECTED_REASON}",
                 f"path:protected:{hit}",
                 details=details,
             )

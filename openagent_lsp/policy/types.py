@@ -87,6 +87,14 @@ class Decision:
     git_write: bool = False
     # Scripts and modules the command runs, hashed when decided: re-check right before running.
     bound_files: tuple[BoundFile, ...] = ()
+    # The command talks to the network (fetches, installs, pushes): the sandbox gives it network only
+    # when the user approved it with a prompt that said so (never on a plain ALLOW).
+    needs_network: bool = False
+    # What an "always allow" grant of ``grant_key`` covers, in words for the approval prompt.
+    grant_summary: str = ""
+    # The command writes editor, git or CI configuration (the prompt said so): an approved run may
+    # change it; any other run finds that configuration read-only in the sandbox.
+    writes_protected: bool = False
 
     def content_unchanged(self) -> bool:
         """True when every script this decision covers still has the content it was decided on.
@@ -104,7 +112,16 @@ class Decision:
             "rule": self.rule,
             "requires_sandbox": self.requires_sandbox,
             "git_write": self.git_write,
+            "needs_network": self.needs_network,
         }
+
+
+class Origin(enum.StrEnum):
+    """Who wrote a tool call. A prompt-injected model writes commands too: the user must see that the
+    AI agent, not they themselves, is asking."""
+
+    AGENT = "agent"
+    USER = "user"
 
 
 class ApprovalAnswer(enum.StrEnum):
@@ -121,6 +138,9 @@ class ApprovalRequest:
     subject: str  # the exact command line, or "write /abs/path"
     decision: Decision
     workspace: str
+    origin: Origin = Origin.AGENT
+    # What the OS sandbox will let the command touch (the prompt's "Sandbox:" line).
+    sandbox: str = ""
 
 
 class Approver(Protocol):

@@ -65,6 +65,7 @@ class SandboxStatus:
             "blocksNetwork": self.level.blocks_network,
             "containsProcesses": self.level.contains_processes,
             "summary": describe(self.level),
+            "detail": describe(self.level),
         }
 
 

@@ -31,6 +31,8 @@ def register(server: OpenAgentServer) -> None:
         if uri not in ls.documents:
             return []
         rng = params.range
+        # Editors ask for code actions whenever the cursor moves: a hint of where the next completion will be.
+        ls.completions.cursor_moved(uri, convert.position(rng.start))
         diagnostics = list(params.context.diagnostics or [])
         messages = [d.message for d in diagnostics]
         only = [str(k) for k in params.context.only] if params.context.only else None

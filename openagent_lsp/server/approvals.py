@@ -1,5 +1,6 @@
-"""The Approver over ``window/showMessageRequest``: the user sees the exact command or path, the risk
-and the reason. A dismissed prompt, or a client that cannot show prompts, means "no"; so does no answer
+"""The Approver over ``window/showMessageRequest``: the user sees the exact command or path, who asks,
+the risk, the reason, what the sandbox allows and what "Always allow" would remember (the words come
+from ``policy/prompt.py``). A dismissed prompt, or a client that cannot show prompts, means "no"; so does no answer
 in time, which the ToolGuard enforces for every approver. Enforcement stays in the server, where the
 model cannot reach."""
 
@@ -8,7 +9,8 @@ from __future__ import annotations
 from lsprotocol import types
 
 from openagent_lsp.logging import get_logger
-from openagent_lsp.policy.types import ApprovalAnswer, ApprovalRequest, ToolKind
+from openagent_lsp.policy.prompt import approval_message
+from openagent_lsp.policy.types import ApprovalAnswer, ApprovalRequest
 from openagent_lsp.server.server import OpenAgentServer
 
 log = get_logger(__name__)
@@ -16,15 +18,6 @@ log = get_logger(__name__)
 RUN_ONCE = "Run once"
 ALWAYS = "Always allow in this workspace"
 DENY = "Deny"
-
-
-def approval_message(request: ApprovalRequest) -> str:
-    decision = request.decision
-    what = "run this command" if request.kind is ToolKind.COMMAND else "do this file operation"
-    return (
-        f"OpenAgent wants to {what}:\n\n{request.subject}\n\n"
-        f"Risk: {decision.risk.value.upper()} — {decision.reason}\nRule: {decision.rule}"
-    )
 
 
 class EditorApprover:

@@ -1,4 +1,5 @@
-"""``openagent/audit``: recent audit records and whether the hash chain verifies."""
+"""``openagent/audit``: recent audit records and whether the HMAC chain verifies;
+``openagent.audit.acknowledge``: the user saw a failed verification, commands may run again."""
 
 from __future__ import annotations
 
@@ -19,6 +20,17 @@ def register(server: OpenAgentServer) -> None:
         records = await asyncio.to_thread(svc.audit.recent, limit)
         ok, detail = await asyncio.to_thread(svc.audit.verify)
         return {"path": str(svc.audit_path), "verified": ok, "detail": detail, "records": records}
+
+    @server.command(methods.CMD_AUDIT_ACKNOWLEDGE)
+    @guarded(methods.CMD_AUDIT_ACKNOWLEDGE)
+    async def acknowledge(ls: OpenAgentServer, *_raw: Any) -> dict[str, Any]:
+        audit = ls.services.audit
+        failure = audit.failure
+        aside = await asyncio.to_thread(audit.acknowledge)
+        if not failure:
+            return {"acknowledged": False, "message": "the audit log verified; nothing to acknowledge"}
+        return {"acknowledged": True, "failure": failure, "previousLog": aside,
+                "message": f"acknowledged; the failed log was kept as {aside} and a new chain started"}
 
 
 def _limit(params: Any) -> int:

@@ -49,9 +49,10 @@ def register(server: OpenAgentServer) -> None:
     @server.command(methods.CMD_COMMIT_MESSAGE)
     @guarded(methods.CMD_COMMIT_MESSAGE)
     async def commit_message(ls: OpenAgentServer, *raw: Any) -> dict[str, Any]:
-        from openagent_lsp.assist.arguments import ChatRequest
+        from openagent_lsp.assist.arguments import CommitMessageArgs, parse_args
 
-        return await run_chat(ls, ChatRequest(message="/commit"))
+        args = parse_args(CommitMessageArgs, raw or [{}], methods.CMD_COMMIT_MESSAGE)
+        return await run_chat(ls, args.chat_request())
 
     @server.command(methods.CMD_CHAT_CANCEL)
     @guarded(methods.CMD_CHAT_CANCEL)

@@ -27,7 +27,8 @@ def register(server: OpenAgentServer) -> None:
     @server.command(methods.CMD_COMPLETION_ACCEPTED)
     async def accepted(ls: OpenAgentServer, *args: Any) -> None:
         info = args[0] if args and isinstance(args[0], dict) else {}
-        ls.completions.record_accepted(str(info.get("uri", "")), str(info.get("text", "")))
+        ls.completions.record_accepted(str(info.get("uri", "")), str(info.get("text", "")),
+                                       partial=info.get("partial") is True)
 
 
 def register_for_client(server: OpenAgentServer) -> None:

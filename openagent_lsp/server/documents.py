@@ -1,4 +1,5 @@
-"""Document sync: keep the tree-sitter document store in step with the editor (incremental)."""
+"""Document sync: keep the tree-sitter document store in step with the editor (incremental), and tell the
+completion engine where the user is, so it can warm the model's cache there in the background."""
 
 from __future__ import annotations
 
@@ -16,11 +17,15 @@ def register(server: OpenAgentServer) -> None:
         ls.documents.open(doc.uri, doc.language_id, doc.version, doc.text)
         if is_env_file(doc.uri):
             default_redactor().add_env_text(doc.text)
+        ls.completions.opened(doc.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: OpenAgentServer, params: types.DidChangeTextDocumentParams) -> None:
         doc = params.text_document
         ls.documents.change(doc.uri, doc.version, convert.text_changes(params.content_changes))
+        edited = [c.range for c in params.content_changes if isinstance(c, types.TextDocumentContentChangePartial)]
+        if edited:  # the cursor is where the last edit happened
+            ls.completions.cursor_moved(doc.uri, convert.position(edited[-1].start))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: OpenAgentServer, params: types.DidCloseTextDocumentParams) -> None:

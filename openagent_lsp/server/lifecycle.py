@@ -53,6 +53,9 @@ def register(server: OpenAgentServer) -> None:
         await _learn_workspace_secrets(ls)
         if ls.settings.preload_model:
             await start_model_load(ls)
+        # The agent side starts now rather than on first use: a failed audit verification is shown
+        # (and commands refused) from the start, not when the user first asks for something.
+        asyncio.get_running_loop().call_soon(_start_services, ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(ls: OpenAgentServer, params: types.DidChangeConfigurationParams) -> None:
@@ -68,6 +71,8 @@ def register(server: OpenAgentServer) -> None:
         # A model that failed to load (server down, out of memory) is tried again when the configuration
         # is sent again, changed or not: that is the user's "retry".
         changed = ls.models.reconfigure(ls.settings)
+        if changed:
+            notify_status(ls)  # the model was dropped: clients show "idle" until it loads again
         if (changed or ls.models.state == "error") and ls.settings.preload_model:
             await start_model_load(ls)
 
@@ -125,7 +130,22 @@ def status_payload(ls: OpenAgentServer) -> dict[str, Any]:
         "eventLoopLag": ls.loop_watch.to_json(),
         "agent": ls.services.metrics_json() if ls.services_started else None,
         "workspace": str(ls.workspace_root),
+        "sandbox": _sandbox_json(),
+        "audit": ls.services.audit_json() if ls.services_started else None,
     })
+
+
+def _sandbox_json() -> dict[str, Any]:
+    from openagent_lsp.sandbox import detect_sandbox
+
+    return detect_sandbox().to_json()
+
+
+def _start_services(ls: OpenAgentServer) -> None:
+    try:
+        _ = ls.services
+    except Exception as exc:  # reported again, with the same message, to the request that needs them
+        log.warning("agent_services_unavailable", error=str(exc))
 
 
 def _last_generation(ls: OpenAgentServer) -> dict[str, Any] | None:
@@ -162,6 +182,7 @@ async def start_model_load(ls: OpenAgentServer) -> None:
     thread = ls.models.start_loading(report)
     if thread is None:
         return
+    notify_status(ls)  # now "loading"
 
     async def finish() -> None:
         await asyncio.to_thread(thread.join)
@@ -171,11 +192,17 @@ async def start_model_load(ls: OpenAgentServer) -> None:
                 message="ready" if status.state == "ready" else f"failed: {status.error}"))
         if status.state == "error":
             ls.notify_user(f"model failed to load: {status.error}")
-        ls.protocol.notify(methods.STATUS_CHANGED, status_payload(ls))
+        notify_status(ls)
 
     task = asyncio.ensure_future(finish())
     ls.background_tasks.add(task)
     task.add_done_callback(ls.background_tasks.discard)
+
+
+def notify_status(ls: OpenAgentServer) -> None:
+    """``openagent/statusChanged`` with the full status: sent on every model state change (idle, loading,
+    ready, error) so clients need not poll."""
+    ls.protocol.notify(methods.STATUS_CHANGED, status_payload(ls))
 
 
 def _log_to_editor(ls: OpenAgentServer, level: str, message: str) -> None:

@@ -122,8 +122,25 @@ def _migrate_1(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_2(conn: sqlite3.Connection) -> None:
+    # The audit log's record count and last MAC, kept apart from the log (see policy/audit.py), and a
+    # MAC on every grant (see store/grants.py).
+    _run_script(
+        conn,
+        """
+        CREATE TABLE audit_anchors (
+            log_id   TEXT PRIMARY KEY,
+            count    INTEGER NOT NULL,
+            last_mac TEXT NOT NULL,
+            mac      TEXT NOT NULL
+        );
+        ALTER TABLE grants ADD COLUMN mac TEXT NOT NULL DEFAULT '';
+        """,
+    )
+
+
 # Append only: index i migrates user_version i -> i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1, _migrate_2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -199,14 +216,24 @@ class Store:
 
     # -- grants ("always allow") ------------------------------------------------------------------
 
-    def add_grant(self, workspace: str, grant_key: str, kind: ToolKind = ToolKind.COMMAND) -> None:
+    def add_grant(self, workspace: str, grant_key: str, kind: ToolKind = ToolKind.COMMAND, mac: str = "") -> None:
         if not grant_key:
             raise InvalidInputError("an empty grant key cannot be stored")
         with self._tx() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO grants (workspace, kind, grant_key, created_at) VALUES (?, ?, ?, ?)",
-                (str(workspace), kind, grant_key, time.time()),
+                "INSERT INTO grants (workspace, kind, grant_key, created_at, mac) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(workspace, kind, grant_key) DO UPDATE SET mac = excluded.mac",
+                (str(workspace), kind, grant_key, time.time(), mac),
             )
+
+    def grant_rows(self, workspace: str, kind: ToolKind = ToolKind.COMMAND) -> list[tuple[str, str]]:
+        """(grant_key, mac) of every grant of ``workspace``, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT grant_key, mac FROM grants WHERE workspace = ? AND kind = ? ORDER BY created_at, grant_key",
+                (str(workspace), kind),
+            ).fetchall()
+        return [(row["grant_key"], row["mac"]) for row in rows]
 
     def list_grants(self, workspace: str, kind: ToolKind = ToolKind.COMMAND) -> list[str]:
         with self._read():
@@ -240,6 +267,24 @@ class Store:
         with self._tx() as conn:
             cur = conn.execute("DELETE FROM grants WHERE workspace = ?", (str(workspace),))
         return cur.rowcount
+
+    # -- audit anchors (policy.audit.AuditAnchor) -------------------------------------------------
+
+    def load_anchor(self, log_id: str) -> tuple[int, str, str] | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT count, last_mac, mac FROM audit_anchors WHERE log_id = ?", (log_id,)
+            ).fetchone()
+        return None if row is None else (int(row["count"]), str(row["last_mac"]), str(row["mac"]))
+
+    def store_anchor(self, log_id: str, count: int, last_mac: str, anchor_mac: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO audit_anchors (log_id, count, last_mac, mac) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(log_id) DO UPDATE SET count = excluded.count, last_mac = excluded.last_mac,"
+                " mac = excluded.mac",
+                (log_id, int(count), last_mac, anchor_mac),
+            )
 
     # -- conversations ----------------------------------------------------------------------------
 

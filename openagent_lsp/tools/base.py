@@ -24,6 +24,7 @@ from openagent_lsp.errors import (
     ToolError,
 )
 from openagent_lsp.llm.base import CancelToken
+from openagent_lsp.policy.types import Origin
 
 if TYPE_CHECKING:
     from openagent_lsp.tools.guard import Authorization, ToolGuard
@@ -75,6 +76,9 @@ class ToolContext:
     guard: ToolGuard
     editor: EditorBridge | None = None
     cancel: CancelToken | None = None
+    # Who wrote the call: the agent (the model, which text it read may have steered) or the user
+    # (``/run``). The approval prompt says which.
+    origin: Origin = Origin.AGENT
 
     def check_cancelled(self, auth: Authorization | None = None) -> None:
         """Called between authorization and acting: a cancelled request must not start side effects.

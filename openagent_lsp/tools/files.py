@@ -336,6 +336,7 @@ class FilesWriteTool(Tool):
         except (ToolError, PolicyViolationError) as exc:
             ctx.guard.record_result(auth, ok=False, error=str(exc))
             raise
+        ctx.guard.note_file_write(target.path)
         ctx.guard.record_result(auth, ok=True, extra={"bytes": len(data), "via": via})
         verb = "created" if created else "updated"
         return ToolResult(ok=True, output=f"{verb} {target.relative} ({len(data)} bytes, via {via})",

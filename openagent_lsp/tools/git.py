@@ -1,18 +1,19 @@
-"""Git tools (status, diff, log, blame, commit) through GitPython.
+"""Git tools (status, diff, log, blame, commit): git run as a subprocess inside the OS sandbox.
 
 Why the extra care: a repository's own config can make git run programs (``core.fsmonitor``, hooks,
-``core.pager``, external diff drivers, textconv, a GPG program). Every git call the server makes runs
-with those switched off through ``GIT_CONFIG_COUNT``/``GIT_CONFIG_KEY_n`` environment config (which
-wins over repository config) plus ``--no-ext-diff --no-textconv``, ``--no-verify`` on commit, and no
-terminal prompts. Remaining gap: ``filter.<driver>.clean`` from the repository's own config and
-``.gitattributes`` can still run on status/diff; the policy should keep ``.git/`` and
-``.gitattributes`` behind approval.
+``core.pager``, external diff drivers, textconv, a GPG program, ``filter.<driver>.clean``). Every git
+call the server makes runs
+
+* with those switched off twice: ``-c key=value`` arguments (``core.fsmonitor=false``,
+  ``core.hooksPath=/dev/null``...) and the same keys through ``GIT_CONFIG_COUNT`` environment config,
+  plus ``--no-ext-diff --no-textconv``, ``--no-verify`` on commit, and no terminal prompts;
+* inside the sandbox the agent's commands get (``tools/confinement.py``): whatever a filter driver
+  from ``.git/config`` or ``.gitattributes`` still starts can write only the workspace, has no network
+  and cannot read secrets. Reads keep ``.git`` read-only; only ``git commit`` gets it writable.
 
 ``git.commit`` is a write: it always goes through the guard as approval-requiring, with the exact
 equivalent command line shown to the user. Model-written refs are validated so they can never be read
 as options (``--output=...``), and paths are confined to the workspace and passed after ``--``.
-
-GitPython is imported lazily: the server must start without paying for it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +29,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from openagent_lsp.errors import PolicyViolationError, ToolError
 from openagent_lsp.policy.types import FileOp
+from openagent_lsp.sandbox import SandboxUnavailable, run_sandboxed
 from openagent_lsp.tools.base import Tool, ToolContext, ToolResult
+from openagent_lsp.tools.confinement import SANDBOX_ENV, Confinement
 from openagent_lsp.tools.files import preflight
+from openagent_lsp.tools.shell import sanitized_env
 from openagent_lsp.tools.workspace import confine
 
 OUTPUT_CAP = 64 * 1024
+GIT_TIMEOUT_S = 60.0
+GIT_OUTPUT_LIMIT = 8 * 1024 * 1024
 
 SAFE_GIT_CONFIG: tuple[tuple[str, str], ...] = (
     ("core.fsmonitor", "false"),
@@ -71,28 +78,70 @@ def safe_config_args() -> list[str]:
     return args
 
 
-def open_repo(workspace: Path) -> Any:
-    """The repository containing ``workspace``, with the safe environment applied to all its git calls."""
-    import git  # lazy: gitpython is heavy
+def _default_confinement() -> Confinement:
+    from openagent_lsp.sandbox import detect_sandbox
 
+    return Confinement(detect_sandbox().level)
+
+
+def _git_env() -> dict[str, str]:
+    env = sanitized_env()
+    # Repository location comes from the working directory only: never from an inherited GIT_DIR.
+    for name in [k for k in env if k.startswith("GIT_")]:
+        del env[name]
+    env.update(safe_git_env())
+    env.update(SANDBOX_ENV)
+    return env
+
+
+def run_git(
+    workspace: Path,
+    *args: str,
+    confinement: Confinement | None = None,
+    git_write: bool = False,
+    timeout_s: float = GIT_TIMEOUT_S,
+) -> str:
+    """Run ``git <safe -c options> <args>`` in ``workspace`` inside the sandbox; stdout, or ToolError
+    with git's own message. ``git_write``: the command writes the repository (``.git`` writable)."""
+    box = confinement or _default_confinement()
+    ws = Path(workspace).resolve()
+    argv = ["git", *safe_config_args(), *args]
+    env = _git_env()
+    spec = box.spec(ws, git_write=git_write)
     try:
-        repo = git.Repo(str(workspace), search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise ToolError(f"not a git repository: {workspace}") from exc
-    repo.git.update_environment(**safe_git_env())
-    return repo
-
-
-def _git(repo: Any, *args: str) -> str:
-    import git
-
-    try:
-        out: str = repo.git.execute(["git", *args], with_extended_output=False, strip_newline_in_stdout=False)
-    except git.GitCommandError as exc:
-        stderr = (exc.stderr or "").strip().removeprefix("stderr:").strip().strip("'").strip()
-        stdout = (exc.stdout or "").strip().removeprefix("stdout:").strip().strip("'").strip()
-        raise ToolError(f"git {args[0]} failed: {stderr or stdout or exc}") from exc
+        if spec is None:
+            done = subprocess.run(argv, cwd=ws, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                                  timeout=timeout_s, check=False, start_new_session=True)
+            code, out, err = done.returncode, done.stdout.decode("utf-8", "replace"), \
+                done.stderr.decode("utf-8", "replace")
+        else:
+            res = run_sandboxed(argv, spec, cwd=ws, env=env, timeout_s=timeout_s, output_cap=GIT_OUTPUT_LIMIT,
+                                level=box.level)
+            if res.setup_failed:
+                raise ToolError(f"git {args[0]}: the OS sandbox could not be set up ({res.stderr.strip()})")
+            if res.timed_out:
+                raise ToolError(f"git {args[0]} timed out after {timeout_s:g} s")
+            code, out, err = (res.exit_code if res.exit_code is not None else -1), res.stdout, res.stderr
+    except subprocess.TimeoutExpired as exc:
+        raise ToolError(f"git {args[0]} timed out after {timeout_s:g} s") from exc
+    except (OSError, SandboxUnavailable) as exc:
+        raise ToolError(f"cannot run git: {exc}") from exc
+    if code != 0:
+        raise ToolError(f"git {args[0]} failed: {(err.strip() or out.strip() or f'exit code {code}')[:2000]}")
     return out
+
+
+def repository_top(workspace: Path, confinement: Confinement | None = None) -> Path:
+    """The top of the repository holding ``workspace``; ToolError when there is none."""
+    try:
+        top = run_git(workspace, "rev-parse", "--show-toplevel", confinement=confinement).strip()
+    except ToolError as exc:
+        if "not a git repository" in str(exc).lower():
+            raise ToolError(f"not a git repository: {workspace}") from exc
+        raise
+    if not top:
+        raise ToolError(f"not a git repository: {workspace}")
+    return Path(top).resolve()
 
 
 def _cap(text: str, cap: int = OUTPUT_CAP) -> tuple[str, bool]:
@@ -101,7 +150,7 @@ def _cap(text: str, cap: int = OUTPUT_CAP) -> tuple[str, bool]:
     return text[:cap] + f"\n[output truncated at {cap} characters]", True
 
 
-def _scope(repo: Any, workspace: Path, paths: list[str] | None) -> list[str]:
+def _scope(top: Path, workspace: Path, paths: list[str] | None) -> list[str]:
     """Pathspec limiting read-only output to the workspace.
 
     When the editor opened a subfolder of a larger repository, status/diff/log would otherwise show
@@ -109,50 +158,51 @@ def _scope(repo: Any, workspace: Path, paths: list[str] | None) -> list[str]:
     """
     if paths:
         return paths
-    top = Path(repo.working_tree_dir).resolve()
     root = Path(workspace).resolve()
     if root == top or not root.is_relative_to(top):
         return []
-    return [str(root.relative_to(top))]
+    return ["."]  # git runs in the workspace: its own folder
 
 
-def git_status(workspace: Path) -> str:
-    repo = open_repo(workspace)
-    return _git(repo, "status", "--short", "--branch", "--", *_scope(repo, workspace, None))
+def git_status(workspace: Path, confinement: Confinement | None = None) -> str:
+    top = repository_top(workspace, confinement)
+    return run_git(workspace, "status", "--short", "--branch", "--", *_scope(top, workspace, None),
+                   confinement=confinement)
 
 
 def git_diff(workspace: Path, *, staged: bool = False, ref: str | None = None,
-             paths: list[str] | None = None, scoped: bool = True) -> str:
-    repo = open_repo(workspace)
+             paths: list[str] | None = None, scoped: bool = True,
+             confinement: Confinement | None = None) -> str:
+    top = repository_top(workspace, confinement)
     args = ["diff", "--no-ext-diff", "--no-textconv", "--no-color"]
     if staged:
         args.append("--cached")
     if ref:
         args.append(ref)
     args.append("--")
-    args += _scope(repo, workspace, paths) if scoped else (paths or [])
-    return _git(repo, *args)
+    args += _scope(top, workspace, paths) if scoped else (paths or [])
+    return run_git(workspace, *args, confinement=confinement)
 
 
-def staged_diff(workspace: Path) -> str:
+def staged_diff(workspace: Path, confinement: Confinement | None = None) -> str:
     """The staged changes, for writing a commit message (blocking: call it from a worker thread).
 
     Not limited to the workspace: the message must describe everything the commit will contain.
     """
-    return git_diff(Path(workspace), staged=True, scoped=False)
+    return git_diff(Path(workspace), staged=True, scoped=False, confinement=confinement)
 
 
 def git_log(workspace: Path, *, max_count: int = 20, ref: str | None = None,
-            paths: list[str] | None = None) -> str:
-    repo = open_repo(workspace)
+            paths: list[str] | None = None, confinement: Confinement | None = None) -> str:
+    top = repository_top(workspace, confinement)
     args = ["log", "--no-color", f"--max-count={max_count}", "--date=short",
             "--format=%h %ad %an%x09%s"]
     if ref:
         args.append(ref)
     args.append("--")
-    args += _scope(repo, workspace, paths)
+    args += _scope(top, workspace, paths)
     try:
-        return _git(repo, *args)
+        return run_git(workspace, *args, confinement=confinement)
     except ToolError as exc:
         if "does not have any commits" in str(exc):
             return "(no commits yet)"
@@ -160,22 +210,23 @@ def git_log(workspace: Path, *, max_count: int = 20, ref: str | None = None,
 
 
 def git_blame(workspace: Path, path: str, *, start_line: int | None = None,
-              end_line: int | None = None) -> str:
-    repo = open_repo(workspace)
+              end_line: int | None = None, confinement: Confinement | None = None) -> str:
+    repository_top(workspace, confinement)
     args = ["blame", "--no-textconv", "--date=short"]
     if start_line is not None:
         args.append(f"-L{start_line},{end_line if end_line is not None else ''}")
     args += ["--", path]
-    return _git(repo, *args)
+    return run_git(workspace, *args, confinement=confinement)
 
 
-def git_commit(workspace: Path, message: str, paths: list[str] | None = None) -> str:
-    repo = open_repo(workspace)
+def git_commit(workspace: Path, message: str, paths: list[str] | None = None,
+               confinement: Confinement | None = None) -> str:
+    repository_top(workspace, confinement)
     args = ["commit", "--no-verify", "--no-gpg-sign", "--no-edit", "-m", message]
     if paths:
         args += ["--", *paths]
-    _git(repo, *args)
-    return _git(repo, "log", "-1", "--format=%H %s")
+    run_git(workspace, *args, confinement=confinement, git_write=True)
+    return run_git(workspace, "log", "-1", "--format=%H %s", confinement=confinement)
 
 
 def commit_command_text(message: str, paths: list[str] | None = None) -> str:
@@ -197,15 +248,14 @@ def _validate_ref(value: str | None) -> str | None:
     return value
 
 
-def _repo_relative(workspace: Path, path: str) -> str:
-    """Confine ``path`` to the workspace and express it relative to the repository root."""
+def _repo_relative(workspace: Path, path: str, confinement: Confinement | None = None) -> str:
+    """Confine ``path`` to the workspace and inside the repository; relative to the workspace (git
+    runs there)."""
     target = confine(path, workspace)
-    repo = open_repo(workspace)
-    top = Path(repo.working_tree_dir).resolve()
-    try:
-        return str(target.path.relative_to(top)) or "."
-    except ValueError as exc:  # workspace contains the repo? then path is outside the repo
-        raise PolicyViolationError(f"path outside the repository: {path}") from exc
+    top = repository_top(workspace, confinement)
+    if not target.path.is_relative_to(top):  # workspace contains the repo? then path is outside it
+        raise PolicyViolationError(f"path outside the repository: {path}")
+    return target.relative
 
 
 class _GitInput(BaseModel):
@@ -261,6 +311,12 @@ async def _read_authorized(ctx: ToolContext, path: str | None) -> Any:
     return auth
 
 
+async def _paths(ctx: ToolContext, path: str | None) -> list[str] | None:
+    if not path:
+        return None
+    return [await asyncio.to_thread(_repo_relative, ctx.workspace, path, ctx.guard.confinement)]
+
+
 async def _run_read(ctx: ToolContext, auth: Any, fn: Any, *args: Any, **kwargs: Any) -> ToolResult:
     try:
         text = await asyncio.to_thread(fn, *args, **kwargs)
@@ -280,7 +336,7 @@ class GitStatusTool(Tool):
 
     async def run(self, args: GitStatusInput, ctx: ToolContext) -> ToolResult:
         auth = await _read_authorized(ctx, None)
-        return await _run_read(ctx, auth, git_status, ctx.workspace)
+        return await _run_read(ctx, auth, git_status, ctx.workspace, ctx.guard.confinement)
 
 
 class GitDiffTool(Tool):
@@ -291,10 +347,9 @@ class GitDiffTool(Tool):
 
     async def run(self, args: GitDiffInput, ctx: ToolContext) -> ToolResult:
         auth = await _read_authorized(ctx, args.path)
-        paths = [await asyncio.to_thread(_repo_relative, ctx.workspace, args.path)] if args.path else None
-        return await _run_read(
-            ctx, auth, git_diff, ctx.workspace, staged=args.staged, ref=args.ref, paths=paths
-        )
+        paths = await _paths(ctx, args.path)
+        return await _run_read(ctx, auth, git_diff, ctx.workspace, staged=args.staged, ref=args.ref, paths=paths,
+                               confinement=ctx.guard.confinement)
 
 
 class GitLogTool(Tool):
@@ -305,9 +360,9 @@ class GitLogTool(Tool):
 
     async def run(self, args: GitLogInput, ctx: ToolContext) -> ToolResult:
         auth = await _read_authorized(ctx, args.path)
-        paths = [await asyncio.to_thread(_repo_relative, ctx.workspace, args.path)] if args.path else None
+        paths = await _paths(ctx, args.path)
         return await _run_read(ctx, auth, git_log, ctx.workspace, max_count=args.max_count, ref=args.ref,
-                               paths=paths)
+                               paths=paths, confinement=ctx.guard.confinement)
 
 
 class GitBlameTool(Tool):
@@ -318,9 +373,9 @@ class GitBlameTool(Tool):
 
     async def run(self, args: GitBlameInput, ctx: ToolContext) -> ToolResult:
         auth = await _read_authorized(ctx, args.path)
-        rel = await asyncio.to_thread(_repo_relative, ctx.workspace, args.path)
+        rel = await asyncio.to_thread(_repo_relative, ctx.workspace, args.path, ctx.guard.confinement)
         return await _run_read(ctx, auth, git_blame, ctx.workspace, rel, start_line=args.start_line,
-                               end_line=args.end_line)
+                               end_line=args.end_line, confinement=ctx.guard.confinement)
 
 
 class GitCommitTool(Tool):
@@ -334,14 +389,16 @@ class GitCommitTool(Tool):
     async def run(self, args: GitCommitInput, ctx: ToolContext) -> ToolResult:
         for p in args.paths:
             preflight(ctx, FileOp.WRITE, p)
-        rel_paths = [await asyncio.to_thread(_repo_relative, ctx.workspace, p) for p in args.paths]
-        await asyncio.to_thread(open_repo, ctx.workspace)  # "not a git repository" before asking the user
+        box = ctx.guard.confinement
+        rel_paths = [await asyncio.to_thread(_repo_relative, ctx.workspace, p, box) for p in args.paths]
+        # "not a git repository" before asking the user
+        await asyncio.to_thread(repository_top, ctx.workspace, box)
         command = commit_command_text(args.message, rel_paths)
         auth = await ctx.guard.authorize_command(command, ctx.workspace, force_approval=True)
         auth.raise_if_denied()
         ctx.check_cancelled(auth)
         try:
-            summary = await asyncio.to_thread(git_commit, ctx.workspace, args.message, rel_paths)
+            summary = await asyncio.to_thread(git_commit, ctx.workspace, args.message, rel_paths, box)
         except (ToolError, PolicyViolationError) as exc:
             ctx.guard.record_result(auth, ok=False, exit_code=1, error=str(exc))
             raise

@@ -14,12 +14,13 @@ Every decision and every outcome (exit code, error) is appended to the audit log
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from openagent_lsp.errors import PolicyViolationError
 from openagent_lsp.logging import get_logger
@@ -29,10 +30,14 @@ from openagent_lsp.policy.types import (
     Approver,
     Decision,
     FileOp,
+    Origin,
     Risk,
     ToolKind,
     Verdict,
 )
+
+if TYPE_CHECKING:
+    from openagent_lsp.tools.confinement import Confinement
 
 log = get_logger(__name__)
 
@@ -47,7 +52,11 @@ class PolicyEngineLike(Protocol):
 
 
 class AuditLogLike(Protocol):
-    """The subset of ``openagent_lsp.policy.audit.AuditLog`` the guard relies on."""
+    """The subset of ``openagent_lsp.policy.audit.AuditLog`` the guard relies on.
+
+    A log may also offer ``blocked_reason() -> str``: non-empty while it failed verification and
+    the user has not acknowledged it; nothing runs meanwhile.
+    """
 
     def append(self, record: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -110,6 +119,16 @@ class Authorization:
     def allowed(self) -> bool:
         return self.outcome.runs
 
+    @property
+    def approved_by_user(self) -> bool:
+        """The user said yes to this call's prompt (now or as a stored grant)."""
+        return self.outcome in (Outcome.APPROVED_ONCE, Outcome.APPROVED_ALWAYS, Outcome.GRANTED)
+
+    @property
+    def network(self) -> bool:
+        """The command gets the network: it needs it and a prompt that said so was approved."""
+        return self.decision.needs_network and self.approved_by_user
+
     def raise_if_denied(self) -> None:
         """Tools call this right before acting; a refusal carries the reason for the model and the user."""
         if not self.allowed:
@@ -136,28 +155,87 @@ class ToolGuard:
         workspace: Path,
         *,
         approval_timeout_s: float = 120.0,
+        confinement: Confinement | None = None,
     ) -> None:
+        """``confinement``: the OS sandbox commands run in (default: the strongest this system
+        offers, protecting nothing beyond the sandbox's own rules)."""
         self.engine = engine
         self.approver = approver
         self.grants = grants
         self.audit = audit
         self.workspace = Path(workspace).resolve()
         self.approval_timeout_s = approval_timeout_s
+        self._confinement = confinement
+        self._holds: set[asyncio.Future[Any]] = set()
 
     @property
     def workspace_key(self) -> str:
         return str(self.workspace)
 
+    @property
+    def confinement(self) -> Confinement:
+        if self._confinement is None:
+            from openagent_lsp.sandbox import detect_sandbox
+            from openagent_lsp.tools.confinement import Confinement
+
+            self._confinement = Confinement(detect_sandbox().level)
+        return self._confinement
+
+    def note_command_writes(self, started: float) -> None:
+        """After a command ran: every file it changed counts as written by the agent, so a runner
+        that would load one of them asks next time (``PolicyEngine.record_command_writes``)."""
+        record = getattr(self.engine, "record_command_writes", None)
+        if record is None:
+            return
+        try:
+            record(self.workspace, started)
+        except Exception as exc:  # a failed scan must not hide the command's result
+            log.warning("record_command_writes_failed", error=repr(exc))
+
+    def note_file_write(self, path: Path) -> None:
+        """A file tool wrote ``path`` for the agent (``PolicyEngine.record_agent_write``)."""
+        record = getattr(self.engine, "record_agent_write", None)
+        if record is not None:
+            record(path)
+
+    def hold_writes_until(self, future: asyncio.Future[Any]) -> None:
+        """No command or file write is authorized before ``future`` is done (the snapshot that makes
+        the turn undoable: nothing may change the workspace before it is taken)."""
+        self._holds.add(future)
+        future.add_done_callback(self._holds.discard)
+
+    async def _writes_released(self) -> None:
+        for future in list(self._holds):
+            with contextlib.suppress(Exception):  # a failed snapshot is logged by its owner
+                await asyncio.shield(future)
+
+    def _audit_blocked(self) -> str:
+        blocked = getattr(self.audit, "blocked_reason", None)
+        try:
+            return str(blocked() or "") if blocked is not None else ""
+        except Exception as exc:
+            return f"the audit log cannot be checked: {exc}"
+
     async def authorize_command(
-        self, command: str, cwd: Path | None = None, *, force_approval: bool = False
+        self,
+        command: str,
+        cwd: Path | None = None,
+        *,
+        force_approval: bool = False,
+        origin: Origin = Origin.AGENT,
     ) -> Authorization:
         """Decide whether ``command`` (the exact text that will run) may run in ``cwd``.
 
         ``force_approval`` raises an ALLOW verdict to REQUIRE_APPROVAL for writes the server makes on
         the user's behalf (e.g. ``git commit``) whatever the policy's allow list says; it never
-        lowers a verdict.
+        lowers a verdict. ``origin`` says who wrote the command (the prompt shows it).
         """
         cwd = Path(cwd).resolve() if cwd is not None else self.workspace
+        await self._writes_released()
+        blocked = self._audit_blocked()
+        if blocked:
+            decision = _fail_decision(blocked)
+            return self._conclude(ToolKind.COMMAND, command, decision, Outcome.ERROR, blocked, cwd=cwd)
         try:
             decision = self.engine.check_command(command, cwd, self.workspace)
         except Exception as exc:  # fail closed on any engine bug
@@ -165,23 +243,26 @@ class ToolGuard:
             decision = _fail_decision(f"policy engine error: {exc}")
             return self._conclude(ToolKind.COMMAND, command, decision, Outcome.ERROR, decision.reason, cwd=cwd)
         if force_approval and decision.verdict is Verdict.ALLOW:
-            decision = Decision(
+            decision = replace(
+                decision,
                 verdict=Verdict.REQUIRE_APPROVAL,
-                risk=decision.risk,
                 reason=f"{decision.reason} (writes always need approval)",
-                rule=decision.rule,
-                grant_key=decision.grant_key,
-                details=decision.details,
             )
 
         def matches(key: str) -> bool:
             return self.engine.grant_key_matches(command, key, cwd, self.workspace)
 
-        return await self._decide(ToolKind.COMMAND, command, decision, matches, cwd=cwd)
+        return await self._decide(ToolKind.COMMAND, command, decision, matches, cwd=cwd, origin=origin)
 
-    async def authorize_path(self, op: FileOp, path: str) -> Authorization:
+    async def authorize_path(self, op: FileOp, path: str, *, origin: Origin = Origin.AGENT) -> Authorization:
         """Decide whether file operation ``op`` may touch ``path`` (as the model wrote it)."""
         subject = f"{op.value} {self._display_path(path)}"
+        if op not in (FileOp.READ, FileOp.LIST):
+            await self._writes_released()
+        blocked = self._audit_blocked()
+        if blocked:
+            decision = _fail_decision(blocked)
+            return self._conclude(ToolKind.FILE, subject, decision, Outcome.ERROR, blocked)
         try:
             decision = self.engine.check_path(op, path, self.workspace)
         except Exception as exc:
@@ -193,7 +274,7 @@ class ToolGuard:
         def matches(key: str) -> bool:
             return key == decision.grant_key
 
-        return await self._decide(ToolKind.FILE, subject, decision, matches)
+        return await self._decide(ToolKind.FILE, subject, decision, matches, origin=origin)
 
     def audit_refusal(self, kind: ToolKind, subject: str, reason: str) -> None:
         """Record a refusal made by a tool's own checks (a path or cwd outside the workspace) before
@@ -247,6 +328,7 @@ class ToolGuard:
         matches: Any,
         *,
         cwd: Path | None = None,
+        origin: Origin = Origin.AGENT,
     ) -> Authorization:
         if decision.verdict is Verdict.ALLOW:
             return self._conclude(kind, subject, decision, Outcome.ALLOWED, decision.reason, cwd=cwd)
@@ -266,9 +348,19 @@ class ToolGuard:
             except Exception as exc:  # a broken store never grants; fall through to asking
                 log.warning("grant_lookup_failed", error=repr(exc))
 
-        request = ApprovalRequest(kind=kind, subject=subject, decision=decision, workspace=self.workspace_key)
+        request = ApprovalRequest(
+            kind=kind,
+            subject=subject,
+            decision=decision,
+            workspace=self.workspace_key,
+            origin=origin,
+            sandbox=self._sandbox_line(kind, decision),
+        )
         try:
-            answer = await asyncio.wait_for(self.approver.ask(request), timeout=self.approval_timeout_s)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can return an answer that raced a cancel,
+            # and a cancelled turn must never go on to run what was approved.
+            async with asyncio.timeout(self.approval_timeout_s):
+                answer = await self.approver.ask(request)
         except TimeoutError:
             return self._conclude(
                 kind, subject, decision, Outcome.APPROVAL_FAILED, "no answer to the approval request", cwd=cwd
@@ -326,6 +418,7 @@ class ToolGuard:
             "outcome": outcome.value,
             "reason": reason,
             "grant_key": grant_key or decision.grant_key,
+            "needs_network": decision.needs_network,
         }
         if cwd is not None:
             record["cwd"] = str(cwd)
@@ -344,6 +437,15 @@ class ToolGuard:
                     call_id=auth.call_id,
                 )
         return auth
+
+    def _sandbox_line(self, kind: ToolKind, decision: Decision) -> str:
+        if kind is ToolKind.FILE:
+            return "nothing runs: OpenAgent itself changes exactly this one file"
+        try:
+            return self.confinement.describe(network=decision.needs_network, git_write=decision.git_write)
+        except Exception as exc:  # the prompt must still be shown; it says the sandbox is unknown
+            log.warning("sandbox_description_failed", error=repr(exc))
+            return "unknown: the sandbox could not be described"
 
     def _display_path(self, path: str) -> str:
         """The absolute path the user is asked about (``~`` and ``..`` resolved), never the raw text."""

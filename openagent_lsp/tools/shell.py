@@ -5,11 +5,18 @@ Why it is built this way:
 * The policy approved an exact command text, so exactly that text runs, as one argv element of
   ``["/bin/bash", "-c", command]``. It is never pasted into another quoted string (``sh -c '...'``),
   where a quote in the command would change what runs.
+* Every command runs inside the OS sandbox (``tools/confinement.py`` says what it may touch): the
+  workspace writable except ``.git`` and editor/CI config, no secrets in HOME, no network unless
+  the approval said so, the server's state out of reach. The policy decides; the sandbox enforces
+  what the policy cannot see (a test runner's conftest.py, a Makefile). Only where the OS offers no
+  sandbox does a command run plainly, and then the policy asked for everything not plainly read-only.
 * ``start_new_session=True`` puts the command and everything it starts in a new process group, so a
   timeout or a cancellation can kill the whole group (SIGTERM, then SIGKILL) and leave no orphans.
-  Stragglers left in the group after the command exits (``sleep 100 &``) are killed too: an agent's
-  command must not leave processes behind. (A child that calls ``setsid`` itself can still escape;
-  only a cgroup/container sandbox closes that.)
+  In the sandbox, the launcher's PID namespace (or subreaper) also catches a child that called
+  ``setsid``.
+* A script the decision hashed is hashed again right before the run: changed content is not what
+  was approved. Files the command changed are recorded as written by the agent (runners that would
+  load them ask next time), and editor/CI configuration it created is moved out of the workspace.
 * The environment is stripped of secrets (tokens, keys, passwords, cloud credentials): the model can
   read a command's output, so anything in the environment could be exfiltrated.
 * stdin is /dev/null (nothing can prompt and hang), pagers are ``cat``, output is capped.
@@ -35,7 +42,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from openagent_lsp.errors import PolicyViolationError, ToolError
 from openagent_lsp.llm.base import CancelToken
 from openagent_lsp.policy.types import ToolKind
+from openagent_lsp.sandbox import SandboxLevel, SandboxSpec, SandboxUnavailable, sandbox_command, stop_sandboxed
+from openagent_lsp.sandbox.runner import SETUP_FAILED
 from openagent_lsp.tools.base import Tool, ToolContext, ToolResult
+from openagent_lsp.tools.confinement import SANDBOX_ENV
 from openagent_lsp.tools.workspace import confine
 
 DEFAULT_OUTPUT_CAP = 64 * 1024
@@ -189,14 +199,39 @@ def run_process(
     stop: threading.Event | None = None,
     cancel: CancelToken | None = None,
     kill_grace_s: float = KILL_GRACE_S,
+    sandbox: SandboxSpec | None = None,
+    level: SandboxLevel | None = None,
 ) -> ProcessResult:
-    """Blocking: run ``command`` with bash in its own process group; always reap the whole group."""
-    started = time.monotonic()
+    """Blocking: run ``command`` with bash in its own process group; always reap the whole group.
+
+    With ``sandbox``, bash runs inside the OS sandbox that spec describes (the launcher stops every
+    process the command starts, even one that left the group); without, it runs plainly.
+    """
     # argv list: the approved command text is one argument of bash -c, never re-quoted.
+    argv = [BASH, "-c", command]
+    if sandbox is None:
+        return _run(argv, cwd, dict(env), timeout_s, output_cap, stop, cancel, kill_grace_s, sandboxed=False)
+    with sandbox_command(argv, sandbox, env=env, level=level) as sc:
+        return _run(sc.argv, cwd, sc.env, timeout_s, output_cap, stop, cancel, kill_grace_s, sandboxed=True)
+
+
+def _run(
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    timeout_s: float,
+    output_cap: int,
+    stop: threading.Event | None,
+    cancel: CancelToken | None,
+    kill_grace_s: float,
+    *,
+    sandboxed: bool,
+) -> ProcessResult:
+    started = time.monotonic()
     proc = subprocess.Popen(
-        [BASH, "-c", command],
+        argv,
         cwd=str(cwd),
-        env=dict(env),
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -204,6 +239,13 @@ def run_process(
         close_fds=True,
     )
     pgid = proc.pid  # start_new_session: the child is the leader of a new group
+
+    def kill(grace: float) -> None:
+        if sandboxed:
+            stop_sandboxed(proc, grace)
+        else:
+            kill_process_group(pgid, grace, proc)
+
     reader = _CappedReader(proc.stdout, output_cap)
     reader.start()
     timed_out = cancelled = False
@@ -217,15 +259,17 @@ def run_process(
                 pass
             if (stop is not None and stop.is_set()) or (cancel is not None and cancel.cancelled):
                 cancelled = True
-                kill_process_group(pgid, kill_grace_s, proc)
+                kill(kill_grace_s)
                 proc.wait()
                 break
             if time.monotonic() >= deadline:
                 timed_out = True
-                kill_process_group(pgid, kill_grace_s, proc)
+                kill(kill_grace_s)
                 proc.wait()
                 break
     finally:
+        if sandboxed and proc.poll() is None:  # only on an exception above
+            stop_sandboxed(proc, min(kill_grace_s, 0.5))
         # Leftovers (background children) hold the pipe open and would outlive the call: kill them.
         if _group_alive(pgid):
             kill_process_group(pgid, min(kill_grace_s, 0.5), proc)
@@ -256,6 +300,8 @@ async def run_process_async(
     output_cap: int = DEFAULT_OUTPUT_CAP,
     cancel: CancelToken | None = None,
     kill_grace_s: float = KILL_GRACE_S,
+    sandbox: SandboxSpec | None = None,
+    level: SandboxLevel | None = None,
 ) -> ProcessResult:
     """Run in a worker thread; cancelling the awaiting task kills the process group before re-raising."""
     stop = threading.Event()
@@ -270,6 +316,8 @@ async def run_process_async(
             stop=stop,
             cancel=cancel,
             kill_grace_s=kill_grace_s,
+            sandbox=sandbox,
+            level=level,
         )
     )
     try:
@@ -280,6 +328,25 @@ async def run_process_async(
         with contextlib.suppress(BaseException):
             await asyncio.wait_for(asyncio.shield(task), timeout=kill_grace_s + 5)
         raise
+
+
+# With .git writable, repository hooks and fsmonitor must not run: a hook path pointing into the
+# workspace would let files the agent wrote change .git/config for the user's next, unsandboxed git.
+_GIT_WRITE_CONFIG = (("core.hooksPath", "/dev/null"), ("core.fsmonitor", "false"))
+
+
+def _command_env(base: Mapping[str, str] | None, *, sandboxed: bool, git_write: bool) -> dict[str, str]:
+    env = sanitized_env(base)
+    if sandboxed:
+        env.update(SANDBOX_ENV)
+    if git_write:
+        for name in [k for k in env if k.startswith("GIT_CONFIG_")]:
+            del env[name]
+        env["GIT_CONFIG_COUNT"] = str(len(_GIT_WRITE_CONFIG))
+        for i, (key, value) in enumerate(_GIT_WRITE_CONFIG):
+            env[f"GIT_CONFIG_KEY_{i}"] = key
+            env[f"GIT_CONFIG_VALUE_{i}"] = value
+    return env
 
 
 class ShellRunInput(BaseModel):
@@ -340,31 +407,59 @@ class ShellTool(Tool):
         except PolicyViolationError as exc:
             ctx.guard.audit_refusal(ToolKind.COMMAND, args.command, str(exc))
             raise
-        auth = await ctx.guard.authorize_command(args.command, cwd)
+        auth = await ctx.guard.authorize_command(args.command, cwd, origin=ctx.origin)
         auth.raise_if_denied()
         ctx.check_cancelled(auth)
+        if not auth.decision.content_unchanged():
+            # A script the decision hashed changed between the decision (or prompt) and now.
+            reason = "a script this command runs changed after it was checked; not run"
+            ctx.guard.record_result(auth, ok=False, error=reason)
+            raise PolicyViolationError(reason)
+        confinement = ctx.guard.confinement
+        # Existing editor/CI config stays read-only unless the user approved a command that writes it.
+        protect = not (auth.decision.writes_protected and auth.approved_by_user)
+        spec = confinement.spec(ctx.workspace, network=auth.network, git_write=auth.decision.git_write,
+                                protect_configs=protect)
+        # What was there before the run (the spec binds it read-only): anything new is quarantined after.
+        configs_before = [p for p in spec.read_only if p != ".git"] if spec is not None and protect else None
+        started = time.time()
         try:
             result = await run_process_async(
                 args.command,
                 cwd,
-                env=sanitized_env(self.base_env),
+                env=_command_env(self.base_env, sandboxed=spec is not None, git_write=auth.decision.git_write),
                 timeout_s=min(args.timeout_s, self.max_timeout_s),
                 output_cap=self.output_cap,
                 cancel=ctx.cancel,
                 kill_grace_s=self.kill_grace_s,
+                sandbox=spec,
+                level=confinement.level if spec is not None else None,
             )
         except asyncio.CancelledError:
             ctx.guard.record_result(auth, ok=False, error="cancelled")
+            ctx.guard.note_command_writes(started)
             raise
-        except OSError as exc:
+        except (OSError, SandboxUnavailable) as exc:
             ctx.guard.record_result(auth, ok=False, error=f"could not start: {exc}")
             raise ToolError(f"could not start the command: {exc}") from exc
+        ctx.guard.note_command_writes(started)
+        quarantined = (
+            await asyncio.to_thread(confinement.quarantine_new_configs, ctx.workspace, configs_before)
+            if configs_before is not None
+            else []
+        )
 
         output = result.output
         if result.truncated:
             output += f"\n[output truncated: only the first {self.output_cap} bytes are shown]"
+        if quarantined:
+            output += ("\n[created editor/git/CI configuration was moved out of the workspace: "
+                       f"{', '.join(quarantined)}; only an approved command may write it]")
+        sandbox_failed = spec is not None and result.exit_code == SETUP_FAILED and "openagent-sandbox:" in output
         error = ""
-        if result.timed_out:
+        if sandbox_failed:
+            error = "the OS sandbox could not be set up, so the command did not run"
+        elif result.timed_out:
             error = f"timed out after {args.timeout_s:g} s; the command and its children were killed"
         elif result.cancelled:
             error = "cancelled; the command and its children were killed"
@@ -376,7 +471,13 @@ class ShellTool(Tool):
             ok=ok,
             exit_code=result.exit_code,
             error=error,
-            extra={"duration_ms": round(result.duration_ms, 1), "truncated": result.truncated},
+            extra={
+                "duration_ms": round(result.duration_ms, 1),
+                "truncated": result.truncated,
+                "sandbox": confinement.level.value if spec is not None else "none",
+                "network": auth.network,
+                "quarantined": quarantined,
+            },
         )
         return ToolResult(
             ok=ok,
@@ -390,5 +491,8 @@ class ShellTool(Tool):
                 "duration_ms": round(result.duration_ms, 1),
                 "cwd": str(cwd),
                 "authorization": auth.outcome.value,
+                "sandbox": confinement.level.value if spec is not None else "none",
+                "network": auth.network,
+                "quarantined": quarantined,
             },
         )

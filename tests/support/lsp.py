@@ -1,4 +1,4 @@
-"""Start the real server as a subprocess and drive it with a pytest-lsp client."""
+"""How the tests start the real server: its environment, a real client's capabilities, pytest-lsp."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 SERVER_COMMAND = [sys.executable, "-m", "openagent_lsp"]
 # The real server whose model holds each generation until it is cancelled (tests of cancellation).
-HELD_SERVER_COMMAND = [sys.executable, "-m", "tests.support.held_server"]
+HELD_SERVER_COMMAND = [sys.executable, str(Path(__file__).with_name("held_server.py"))]
+# The real server whose model is a script of outputs (a prompt-injected model, exactly as scripted).
+SCRIPTED_SERVER_COMMAND = [sys.executable, str(Path(__file__).with_name("scripted_server.py"))]
 
 
 def server_env(tmp: Path, model: str | Path, **extra: str) -> dict[str, str]:
@@ -30,7 +32,8 @@ def server_env(tmp: Path, model: str | Path, **extra: str) -> dict[str, str]:
 
 
 def capabilities(shape: str) -> types.ClientCapabilities:
-    """``vscode``: VS Code with vscode-languageclient 11 (inline completion); ``neovim``: no inline."""
+    """``vscode``: VS Code with vscode-languageclient 11 (inline completion); ``neovim``: no inline;
+    ``minimal``: inline completion and progress only (what the start-up benchmark compares)."""
     if shape == "vscode":
         caps = client_capabilities("visual-studio-code")
         assert caps.text_document is not None
@@ -43,6 +46,11 @@ def capabilities(shape: str) -> types.ClientCapabilities:
         if caps.text_document is not None:
             caps.text_document.inline_completion = None
         return caps
+    if shape == "minimal":
+        return types.ClientCapabilities(
+            text_document=types.TextDocumentClientCapabilities(inline_completion=types.InlineCompletionClientCapabilities()),
+            window=types.WindowClientCapabilities(work_done_progress=True),
+        )
     raise ValueError(shape)
 
 
@@ -53,45 +61,14 @@ async def start_client(env: dict[str, str], command: list[str] = SERVER_COMMAND)
     return client
 
 
-async def initialize(
-    client: LanguageClient, root: Path, shape: str = "vscode", options: Any = None
-) -> types.InitializeResult:
-    return await client.initialize_session(
-        types.InitializeParams(
-            capabilities=capabilities(shape),
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
-            initialization_options=options,
-        )
-    )
-
-
-async def wait_model_ready(client: LanguageClient, timeout: float = 60.0) -> dict[str, Any]:
-    import asyncio
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        status = await client.protocol.send_request_async("openagent/status", {})
-        state = _get(status, "model", "state")
-        if state in ("ready", "error") or time.monotonic() > deadline:
-            return _to_dict(status)
-        await asyncio.sleep(0.1)
-
-
-def _get(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        obj = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-    return obj
-
-
-def _to_dict(obj: Any) -> dict[str, Any]:
+def to_plain(obj: Any) -> Any:
+    """A result as plain dicts and lists, whether the client decoded it into attrs classes or not."""
     if isinstance(obj, dict):
-        return obj
+        return {k: to_plain(v) for k, v in obj.items()}
     if hasattr(obj, "_asdict"):
-        return {k: _to_dict(v) for k, v in obj._asdict().items()}
+        return {k: to_plain(v) for k, v in obj._asdict().items()}
     if isinstance(obj, list | tuple):
-        return [_to_dict(v) for v in obj]
+        return [to_plain(v) for v in obj]
     if hasattr(obj, "__dict__"):
-        return {k: _to_dict(v) for k, v in vars(obj).items()}
+        return {k: to_plain(v) for k, v in vars(obj).items()}
     return obj

@@ -12,6 +12,9 @@ import sysconfig
 from pathlib import Path
 
 FIM_TOKENS = ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"]
+# With a chat template the model counts as instruction-tuned (chat prompts); without, as a base model.
+CHAT_TEMPLATE = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+                 "{% if add_generation_prompt %}assistant:{% endif %}")
 
 
 def _training_files(limit: int = 12) -> list[str]:
@@ -23,7 +26,8 @@ def _training_files(limit: int = 12) -> list[str]:
 
 
 def build_tiny_model(
-    folder: Path, *, fim: bool = True, seed: int = 0, vocab_size: int = 512, train_steps: int = 250
+    folder: Path, *, fim: bool = True, seed: int = 0, vocab_size: int = 512, train_steps: int = 250,
+    chat: bool = False,
 ) -> Path:
     """Write config, weights and tokenizer files of a ~1M-parameter Llama into ``folder``."""
     import torch
@@ -44,6 +48,8 @@ def build_tiny_model(
         tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
         additional_special_tokens=FIM_TOKENS if fim else [],
     )
+    if chat:
+        fast.chat_template = CHAT_TEMPLATE
     fast.save_pretrained(folder)
     torch.manual_seed(seed)
     config = LlamaConfig(

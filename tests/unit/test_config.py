@@ -75,3 +75,14 @@ def test_aliases_with_digits_and_mixed_layers() -> None:
     settings = build_settings({"load_in_4bit": False}, {"loadIn4bit": True}, {"chat": {"approvalTimeoutS": 5}})
     assert settings.load_in_4bit is True
     assert settings.chat.approval_timeout_s == 5
+
+
+def test_null_from_the_editor_unsets_a_setting_back_to_the_environment() -> None:
+    holder = SettingsHolder({"OPENAGENT_COMPLETION__DEBOUNCE_MS": "90"})
+    holder.apply_initialization_options({"completion": {"debounceMs": 20, "maxNewTokens": 30}})
+    assert holder.current.completion.debounce_ms == 20
+    holder.apply_runtime({"completion": {"debounceMs": None}})
+    assert holder.current.completion.debounce_ms == 90  # the environment applies again
+    assert holder.current.completion.max_new_tokens == 30  # other editor settings stay
+    holder.apply_runtime({"completion": {"maxNewTokens": None, "debounceMs": None}})
+    assert holder.current.completion.max_new_tokens == build_settings().completion.max_new_tokens

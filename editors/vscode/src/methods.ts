@@ -17,3 +17,5 @@ export const CMD_COMMIT_MESSAGE = 'openagent.commitMessage';
 export const CMD_APPLY_ACTION = 'openagent.applyAction';
 // Offered by servers that can undo an agent turn; the extension enables its command only when listed.
 export const CMD_UNDO_LAST_TURN = 'openagent.undoLastTurn';
+// The audit log failed verification: the user acknowledges it, and tools may run again.
+export const CMD_AUDIT_ACKNOWLEDGE = 'openagent.audit.acknowledge';

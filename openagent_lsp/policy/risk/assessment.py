@@ -57,6 +57,9 @@ class Assessment:
         self.created_links: dict[Path, str] = {}
         # Files this command line writes (redirects, outputs): a runner loading one of them asks.
         self.written_here: set[Path] = set()
+        # Files some part writes or deletes by any route (sed -i, rm, redirects...), and which parts.
+        self.changed: set[Path] = set()
+        self.writers: set[int] = set()
         # Scripts and modules the command runs, bound by content for exact grants.
         self.bound_files: list[BoundFile] = []
         self.findings: list[Finding] = []

@@ -57,7 +57,7 @@ from openagent_lsp.policy.shell import (
     program_dir_is_standard,
     wrapper_inner_start,
 )
-from openagent_lsp.policy.types import Risk
+from openagent_lsp.policy.types import Risk, Verdict
 
 # MEDIUM findings a family handler gives a program for running project code or changing the
 # repository; a known-safe shape replaces them (it runs in the sandbox, its files are judged).
@@ -95,6 +95,8 @@ class RiskAssessor:
         collect_written_here(a, [shape for shape, _ in shapes])
         for idx, part in enumerate(analysis.parts):
             _judge_part(a, idx, part, *shapes[idx])
+        for idx, part in enumerate(analysis.parts):
+            _judge_bulk_rewrite(a, idx, part, shapes[idx][0])
         for owner, red, cwd in analysis.redirects:
             judge_redirect(a, owner, red, cwd)
         for name, value, _via in analysis.assignments:
@@ -141,6 +143,24 @@ def _shape_of(a: Assessment, idx: int, p: Part) -> tuple[Shape | None, list[Tree
         return Shape().fail(why), []
     marked = [Word(PLACEHOLDER, "<xargs input>") if (w.dynamic and w.text == DYN) else w for w in p.argv]
     return judge_shape(replace(p, argv=marked), inner_start), trees
+
+
+def _judge_bulk_rewrite(a: Assessment, idx: int, p: Part, shape: Shape | None) -> None:
+    """``find -exec sed -i …``, ``xargs touch``: each file alone is a workspace write, but together they
+    rewrite a set of files nobody listed, which is destructive work the user should see first."""
+    if not p.via.startswith(("find -", "xargs")):
+        return
+    if idx not in a.writers and (shape is None or not shape.writes):
+        return
+    feeder = p.via.split()[0]
+    a.add(
+        Risk.MEDIUM,
+        f"{p.name} rewrites every file {feeder} hands it",
+        "risk:bulk-rewrite",
+        p.display,
+        idx,
+        verdict=Verdict.REQUIRE_APPROVAL,
+    )
 
 
 def _judge_combinations(a: Assessment) -> None:

@@ -37,6 +37,7 @@ def handle_package(a: Assessment, idx: int, p: Part) -> None:
         return
     if p.name in ("npx", "uvx", "pipx") or (p.name in ("npm", "pnpm", "yarn", "bun") and sub in ("exec", "dlx", "x")):
         a.add(Risk.MEDIUM, f"{p.name} downloads and runs a package", "risk:package-run", p.display, idx)
+        a.network.append(idx)
         return
     if sub in PM_INSTALL:
         a.add(
@@ -46,6 +47,7 @@ def handle_package(a: Assessment, idx: int, p: Part) -> None:
             p.display,
             idx,
         )
+        a.network.append(idx)
         for w in opt_values(p.args, ("--target", "-t", "--prefix", "--root")):
             judge_target(a, idx, p.display, w, p.cwd, FileOp.WRITE, verb="install into")
         return

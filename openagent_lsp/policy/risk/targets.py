@@ -99,6 +99,9 @@ def judge_target(
     if op is FileOp.READ:
         judge_read(a, idx, p_display, path)
         return
+    a.changed.add(path)
+    if idx is not None:
+        a.writers.add(idx)
     protected = is_protected_dir(path, a.workspace)
     if protected and (recursive or everything):
         what = f"everything in {protected}" if everything else protected

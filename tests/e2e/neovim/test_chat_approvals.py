@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.neovim.harness import Nvim, wait_for
+from tests.support.lsp import HELD_SERVER_COMMAND
 
 SOURCE = "def add(a, b):\n    return a + b\n"
 
@@ -88,8 +89,9 @@ def test_run_asks_through_vim_ui_select_and_runs_only_when_approved(nvim: Nvim, 
 
 
 def test_chat_streams_deltas_in_order_and_ctrl_c_stops_them(nvim: Nvim, env: dict[str, str]) -> None:
-    # The longest answer the settings allow: the tiny model streams it for several seconds.
-    nvim.start(env, "a.py", SOURCE, settings={"chat": {"maxNewTokens": 8192}})
+    # The held server streams the first piece, then waits for the cancel: <C-c> never races the model.
+    held = {**env, "OPENAGENT_TEST_HOLD_AFTER_PIECES": "1"}
+    nvim.start(held, "a.py", SOURCE, cmd=HELD_SERVER_COMMAND)
     nvim.api.command("OpenAgentChat")
     chat_send(nvim, "Tell me a long story")
     wait_for(lambda: nvim.count("deltas") >= 1, 60, "the answer to stream")

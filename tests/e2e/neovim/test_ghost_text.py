@@ -56,9 +56,9 @@ def test_accept_word_and_accept_line(nvim: Nvim, env: dict[str, str]) -> None:
 
     nvim.input("<M-w>")
     nvim.wait_lines(lambda lines: lines[1] == "    " + word, "one word inserted")
-    counters = wait_for(lambda: (c := nvim.completion_counters())["accepted"] == 1 and c, 10,
+    counters = wait_for(lambda: (c := nvim.completion_counters())["accepted_partial"] == 1 and c, 10,
                         "the partial acceptance to reach the server")
-    assert counters["accepted_chars"] == len(word)
+    assert counters["accepted_chars"] == len(word) and counters["accepted"] == 0
 
     # The rest of the suggestion comes back (from the server's cache: typing as suggested).
     first_line = suggestion.split("\n")[0]
@@ -67,7 +67,9 @@ def test_accept_word_and_accept_line(nvim: Nvim, env: dict[str, str]) -> None:
                     or text.split("\n")[0].startswith(first_line[len(word):]))
     nvim.input("<M-j>")
     nvim.wait_lines(lambda lines: lines[1] == "    " + first_line, "the rest of the line inserted")
-    wait_for(lambda: nvim.completion_counters()["accepted"] == 2, 10, "the second acceptance")
+    # The rest of a one-line suggestion is a whole acceptance; of a longer one, partial again.
+    wait_for(lambda: (c := nvim.completion_counters())["accepted"] + c["accepted_partial"] == 2, 10,
+             "the second acceptance")
     assert nvim.mode() == "i"
 
 

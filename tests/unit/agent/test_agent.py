@@ -15,33 +15,9 @@ from openagent_lsp.agent.testing import ScriptedLLM
 from openagent_lsp.errors import InvalidInputError
 from openagent_lsp.llm.base import CancelToken
 from openagent_lsp.policy.types import ApprovalAnswer
-from openagent_lsp.tools.guard import InMemoryGrantStore, ToolGuard
+from openagent_lsp.tools.guard import ToolGuard
 from openagent_lsp.tools.registry import build_default_registry
-from openagent_lsp.tools.testing import FakePolicyEngine, MemoryAuditLog, ScriptedApprover
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    return ws.resolve()
-
-
-@pytest.fixture
-def approver() -> ScriptedApprover:
-    return ScriptedApprover()
-
-
-@pytest.fixture
-def audit() -> MemoryAuditLog:
-    return MemoryAuditLog()
-
-
-@pytest.fixture
-def guard(workspace: Path, approver: ScriptedApprover, audit: MemoryAuditLog) -> ToolGuard:
-    return ToolGuard(
-        FakePolicyEngine(), approver, InMemoryGrantStore(), audit, workspace, approval_timeout_s=1
-    )
+from openagent_lsp.tools.testing import MemoryAuditLog, ScriptedApprover
 
 
 def make_agent(llm: ScriptedLLM, guard: ToolGuard, **settings: object) -> Agent:

@@ -1,8 +1,7 @@
-"""Fixtures for the application services: a workspace, open documents, a scripted model, a fake policy."""
+"""Fixtures for the application services: open documents and a scripted model (the workspace and the
+guard come from tests/unit/conftest.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
@@ -10,9 +9,6 @@ from openagent_lsp.agent.testing import ScriptedLLM
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.errors import OpenAgentError
 from openagent_lsp.llm.base import BaseLLM
-from openagent_lsp.policy.types import ApprovalAnswer
-from openagent_lsp.tools.guard import InMemoryGrantStore, ToolGuard
-from openagent_lsp.tools.testing import FakePolicyEngine, MemoryAuditLog, ScriptedApprover
 
 
 class Models:
@@ -28,35 +24,8 @@ class Models:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    return ws.resolve()
-
-
-@pytest.fixture
 def documents() -> DocumentStore:
     return DocumentStore()
-
-
-@pytest.fixture
-def approver() -> ScriptedApprover:
-    return ScriptedApprover(default=ApprovalAnswer.DENY)
-
-
-@pytest.fixture
-def audit() -> MemoryAuditLog:
-    return MemoryAuditLog()
-
-
-@pytest.fixture
-def engine() -> FakePolicyEngine:
-    return FakePolicyEngine()
-
-
-@pytest.fixture
-def guard(engine: FakePolicyEngine, approver: ScriptedApprover, audit: MemoryAuditLog, workspace: Path) -> ToolGuard:
-    return ToolGuard(engine, approver, InMemoryGrantStore(), audit, workspace, approval_timeout_s=5.0)
 
 
 def scripted(*turns: str) -> ScriptedLLM:

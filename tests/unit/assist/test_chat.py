@@ -126,3 +126,21 @@ async def test_cancel_by_conversation_stops_the_answer(documents: DocumentStore,
     result = await asyncio.wait_for(task, 30)
     assert result.cancelled and not result.ok
     assert svc.cancel("c1") is False  # nothing is running any more
+
+
+async def test_pieces_are_batched_without_losing_or_reordering_text() -> None:
+    from openagent_lsp.assist.chat import DeltaBatcher
+
+    sent: list[str] = []
+    batcher = DeltaBatcher(sent.append, interval_s=3600)  # nothing is due until flushed
+    for piece in ["a", "b", "c"]:
+        batcher.add(piece)
+    assert sent == ["a"]  # the first piece goes out at once
+    batcher.flush()
+    assert sent == ["a", "bc"]
+    batcher.flush()
+    assert sent == ["a", "bc"]  # nothing left to send
+    ticking = DeltaBatcher(sent.append, interval_s=0)
+    ticking.add("d")
+    ticking.add("e")
+    assert sent[-2:] == ["d", "e"]

@@ -278,7 +278,7 @@ def count_chars(text: str) -> int:
 def test_prompt_budget_keeps_the_text_next_to_the_cursor() -> None:
     lines = [f"line_{i:03d} = {i}\n" for i in range(200)]
     prefix = "".join(lines) + "result = line_199 + "
-    prompt = build_prompt(prefix, "", header="", fim=None, count=count_chars, prefix_budget=200,
+    prompt = build_prompt(prefix, "", fim=None, count=count_chars, prefix_budget=200,
                           suffix_budget=0)
     assert prompt.text.endswith("line_199 = 199\nresult = line_199 +")  # trailing space healed
     assert prompt.healed == " "
@@ -287,24 +287,20 @@ def test_prompt_budget_keeps_the_text_next_to_the_cursor() -> None:
     assert prompt.text.startswith("line_")  # cut at a line boundary
 
 
-def test_prompt_budget_drops_a_header_that_would_crowd_out_the_code() -> None:
-    prefix = "x = 1\ny = "
-    big_header = "# context\n" * 50
-    small_header = "# ctx\n"
-    dropped = build_prompt(prefix, "", header=big_header, fim=None, count=count_chars, prefix_budget=300,
-                           suffix_budget=0)
-    kept = build_prompt(prefix, "", header=small_header, fim=None, count=count_chars, prefix_budget=300,
-                        suffix_budget=0)
-    assert dropped.text == prefix.rstrip(" ")
-    assert kept.text == small_header + prefix.rstrip(" ")
-
+def test_a_header_has_its_own_budget_and_never_shortens_the_code_window() -> None:
+    prefix = "".join(f"line_{i:03d} = {i}\n" for i in range(100)) + "y = "
+    plain = build_prompt(prefix, "", fim=None, count=count_chars, prefix_budget=300, suffix_budget=0)
+    with_header = build_prompt(prefix, "", header="# ctx\n" * 20, fim=None, count=count_chars, prefix_budget=300,
+                               suffix_budget=0)
+    assert with_header.prefix_used == plain.prefix_used
+    assert with_header.text == "# ctx\n" * 20 + plain.text
 
 def test_prompt_with_fim_keeps_the_start_of_the_suffix() -> None:
     from openagent_lsp.llm.base import FimFormat
 
     fim = FimFormat("<P>", "<S>", "<M>")
     suffix = "".join(f"after_{i}\n" for i in range(100))
-    prompt = build_prompt("x = ", suffix, header="", fim=fim, count=count_chars, prefix_budget=100,
+    prompt = build_prompt("x = ", suffix, fim=fim, count=count_chars, prefix_budget=100,
                           suffix_budget=40)
     assert prompt.fim and prompt.text.startswith("<P>x =<S>after_0\n")
     assert prompt.text.endswith("<M>")

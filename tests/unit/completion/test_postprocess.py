@@ -77,6 +77,36 @@ PYTHON = [
         '"""Doc.\n\nMore.\n"""\n    return 1',
     ),
     Case("crlf-preserved", "def f():\r\n    ", "\r\n", "return 1\r\n\r\ndef g(): pass", "return 1"),
+    # A line that loops within itself never reaches the editor (seen in a real session after typing `fo`).
+    Case(
+        "loop-within-the-line-shows-nothing",
+        "for dirpath, dirs, files in os.walk(root):\n    fo",
+        "\n",
+        "o = os.path.join(dirpath, '..', '..', '..', '..', '..', '..', '..', '..', '..'",
+        "",
+    ),
+    Case(
+        "loop-cut-off-after-three-copies",
+        "for dirpath, dirs, files in os.walk(root):\n    fo",
+        "\n",
+        "o = os.path.join(dirpath, '..', '..', '..'",
+        "",
+        multiline=False,
+    ),
+    Case(
+        "loop-on-a-later-line-drops-that-line",
+        "def parent(root):\n    ",
+        "\n",
+        "base = os.path.abspath(root)\n    up = os.path.join(base, '..', '..', '..', '..', '..')\n    return up",
+        "base = os.path.abspath(root)",
+    ),
+    Case("loop-of-calls", "total = ", "\n", "f(x) + f(x) + f(x) + f(x) + f(x) + f(", "", multiline=False),
+    Case("two-parents-are-code", "p = os.path.join(here, ", ")\n", "'..', '..')", "'..', '..'"),
+    Case("three-parents-finished-are-code", "p = ", "\n", "os.path.join(here, '..', '..', '..')",
+         "os.path.join(here, '..', '..', '..')"),
+    Case("short-literal-is-code", "zeros = ", "\n", "[0, 0, 0, 0]", "[0, 0, 0, 0]"),
+    Case("separator-comment-is-code", "def f():\n    ", "\n", "# ------------------------\n    return 1",
+         "# ------------------------\n    return 1"),
 ]
 
 JS_TS = [
@@ -127,6 +157,13 @@ JS_TS = [
         "const x = <div>数据</div>;\n  return x;",
     ),
     Case("comment-brace-ignored-ts", "function g() { // }\n  ", "\n}\n", "return '}';\n}", "return '}';"),
+    Case(
+        "loop-within-the-line-js",
+        "function up(p) {\n  ",
+        "\n}\n",
+        "return path.join(p, '..', '..', '..', '..', '..', '..'",
+        "",
+    ),
 ]
 
 GO = [
@@ -175,6 +212,7 @@ RUST = [
     Case("emoji-string", 'fn f() {\n    println!("', '");\n}\n', '😀 数据");', "😀 数据"),
     Case("heal-indent", "fn f() {\n    ", "\n}\n", "    let x = 1;", "let x = 1;"),
     Case("unmatched-closer", "let x = 1", ";\n", " + y);", " + y", multiline=False),
+    Case("loop-within-the-line-rust", "fn f() {\n    ", "\n}\n", "let v = vec![a, a, a, a, a, a, a, a", ""),
 ]
 
 

@@ -1,18 +1,9 @@
-"""Enclosing scope, imports, related snippets and the budgeted completion context."""
+"""Enclosing scope, imports and ranked snippets from other files (no budget here: completion/context.py)."""
 
 from __future__ import annotations
 
 from openagent_lsp.context.documents import DocumentStore
-from openagent_lsp.context.scope import (
-    build_context,
-    enclosing_scope,
-    enclosing_scopes,
-    estimate_tokens,
-    imports,
-    related_snippets,
-    take_head,
-    take_tail,
-)
+from openagent_lsp.context.scope import enclosing_scope, enclosing_scopes, imports, ranked_snippets, render_snippet
 
 PY = """import os
 from typing import Any
@@ -107,60 +98,36 @@ def test_imports_per_language() -> None:
     assert imports(txt) == ["require 'x'"]
 
 
-def test_related_snippets_pick_definitions_used_near_cursor() -> None:
+def test_ranked_snippets_put_definitions_used_near_the_cursor_first() -> None:
     store = _store()
     cursor = PY.index("        \n") + 8
-    snippets = related_snippets(store, "file:///w/cart.py", PY[:cursor], estimate_tokens, 200)
+    snippets = ranked_snippets(store, "file:///w/cart.py", PY[:cursor])
     assert snippets and snippets[0].name == "sum_prices"
     assert snippets[0].path == "prices.py"
     assert all(s.uri != "file:///w/cart.py" for s in snippets)
     assert all(s.name != "unrelated" for s in snippets)
+    assert ranked_snippets(store, "file:///w/cart.py", PY[:cursor], max_snippets=0) == []
 
 
-def test_related_snippets_respect_budget() -> None:
-    store = _store()
-    assert related_snippets(store, "file:///w/cart.py", PY, estimate_tokens, 5) == []
-    assert related_snippets(store, "file:///w/cart.py", PY, estimate_tokens, 0) == []
-
-
-def test_build_context_renders_header_in_language_comment_syntax() -> None:
+def test_snippets_render_in_the_language_comment_syntax() -> None:
     store = _store()
     cursor = PY.index("        \n") + 8
-    ctx = build_context(store, "file:///w/cart.py", cursor, estimate_tokens, 512)
-    assert ctx.prefix == PY[:cursor] and ctx.suffix == PY[cursor:]
-    assert ctx.scope is not None and ctx.scope.name == "total"
-    assert ctx.imports == "import os\nfrom typing import Any"
-    header = ctx.render_header()
+    header = render_snippet(ranked_snippets(store, "file:///w/cart.py", PY[:cursor])[0], "#")
     assert header.startswith("# Path: prices.py\n# def sum_prices(items):\n")
-    assert ctx.prompt_prefix() == header + ctx.prefix
-
     ts_store = DocumentStore()
     ts_store.open(
         "file:///w/util.ts", "typescript", 1, "export function sumPrices(items: Item[]) {\n  return 1;\n}\n"
     )
     ts_store.open("file:///w/main.ts", "typescript", 1, "const total = sumPrices(items);\n")
-    ts_ctx = build_context(ts_store, "file:///w/main.ts", 31, estimate_tokens, 512)
-    assert ts_ctx.render_header().startswith("// Path: util.ts\n// function sumPrices(items: Item[]) {")
+    [snippet] = ranked_snippets(ts_store, "file:///w/main.ts", "const total = sumPrices(items);")
+    assert render_snippet(snippet, "//").startswith("// Path: util.ts\n// function sumPrices(items: Item[]) {")
 
 
-def test_build_context_truncates_prefix_and_keeps_imports() -> None:
+def test_a_helper_the_file_imports_by_name_ranks_before_mere_overlap() -> None:
     store = DocumentStore()
-    body = "import os\nimport sys\n\n" + "".join(
-        f"value_{i} = os.path.join('a', str({i}))\n" for i in range(400)
-    )
-    store.open("file:///w/big.py", "python", 1, body)
-    ctx = build_context(store, "file:///w/big.py", len(body), estimate_tokens, 300)
-    assert ctx.prefix_truncated
-    assert body.endswith(ctx.prefix) and ctx.prefix.startswith("value_")
-    assert ctx.imports_in_prompt == "import os\nimport sys"
-    total = estimate_tokens(ctx.prompt_prefix()) + estimate_tokens(ctx.suffix)
-    assert total <= 300
-
-
-def test_take_head_and_tail_cut_at_lines() -> None:
-    text = "".join(f"line {i}\n" for i in range(100))
-    tail, cut = take_tail(text, estimate_tokens, 20)
-    assert cut and text.endswith(tail) and tail.startswith("line ") and estimate_tokens(tail) <= 20
-    head, cut = take_head(text, estimate_tokens, 20)
-    assert cut and text.startswith(head) and head.endswith("\n") and estimate_tokens(head) <= 20
-    assert take_tail("short", estimate_tokens, 20) == ("short", False)
+    store.open("file:///w/pkg/utils.py", "python", 1,
+               "def _has_surrogates(s):\n    return False\n\n\ndef items_total(items):\n    return sum(items)\n")
+    user = "from .utils import _has_surrogates\n\n\ndef check(items, value):\n    total = len(items)\n    if "
+    store.open("file:///w/pkg/policy.py", "python", 1, user)
+    ranked = ranked_snippets(store, "file:///w/pkg/policy.py", user)
+    assert [s.name for s in ranked][:1] == ["_has_surrogates"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -111,3 +112,103 @@ def test_4bit_without_cuda_falls_back_with_reason(tiny_model_dir: Path) -> None:
     model.load()
     assert model.info.device == "cpu"
     assert "4-bit needs CUDA" in model.info.reason
+
+
+def test_prefill_scores_only_the_last_position(llm: TransformersLLM) -> None:
+    rows: list[int] = []
+    head = llm.head
+    assert head is not None
+    original = head.best
+
+    def spy(hidden: object) -> list[int]:
+        rows.append(hidden.shape[0])  # type: ignore[attr-defined]
+        return original(hidden)
+
+    head.best = spy  # type: ignore[method-assign]
+    try:
+        list(llm.stream_ids(llm.encode(PROMPT), GenerationRequest(max_new_tokens=3)))
+    finally:
+        del head.best
+    assert len(llm.encode(PROMPT)) > 20
+    assert rows == [1, 1, 1]  # one row per choice, never one per prompt token
+
+
+def test_screened_head_gives_the_same_tokens_as_the_full_head(tiny_model_dir: Path, llm: TransformersLLM) -> None:
+    screened = TransformersLLM(str(tiny_model_dir), precision="fp32", device="cpu", head="bf16-screened")
+    screened.load()
+    assert screened.info.head == "bf16-screened"
+    assert _cold_greedy(screened, PROMPT, 24) == _cold_greedy(llm, PROMPT, 24)
+    prompt = PROMPT * 3 + "def total(items):\n    result = 0\n"
+    drafted = list(screened.stream_ids(screened.encode(prompt),
+                                       GenerationRequest(max_new_tokens=24, lookup_source=prompt)))
+    assert drafted == _cold_greedy(llm, prompt, 24)
+
+
+def test_warm_fills_the_cache_so_the_request_reuses_it(llm: TransformersLLM) -> None:
+    document = PROMPT + "def mean(values):\n"
+    computed = llm.warm(document, "doc-warm")
+    assert computed == len(llm.encode(document))
+    request = GenerationRequest(max_new_tokens=6, cache_key="doc-warm")
+    warm = list(llm.stream_ids(llm.encode(document + "    return"), request))
+    assert llm.last_stats.reused_tokens >= computed - 1
+    assert warm == _cold_greedy(llm, document + "    return", 6)
+
+
+def test_cancelled_warming_keeps_the_chunks_already_computed(tiny_model_dir: Path) -> None:
+    model = TransformersLLM(str(tiny_model_dir), precision="fp32", device="cpu", prefill_chunk=8)
+    model.load()
+    cancel = CancelToken()
+    cancel.cancel("a real request arrived")
+    model.warm(PROMPT, "doc-cancel", cancel=cancel)  # one chunk runs before the token is checked
+    assert model.last_stats is None  # warming never replaces the last suggestion's figures
+    model.generate(GenerationRequest(prompt=PROMPT, max_new_tokens=1, cache_key="doc-cancel"))
+    assert model.last_stats.reused_tokens == 8
+
+
+def test_load_reports_real_percentages(tiny_model_dir: Path) -> None:
+    events: list[int] = []
+    model = TransformersLLM(str(tiny_model_dir), precision="fp32", device="cpu")
+    model.load(lambda _message, percent=None: events.append(percent or 0))
+    assert events == sorted(events) and events[-1] == 100
+    # The weights loop reports inside its span, not only a start and an end.
+    assert len({p for p in events if 60 < p < 79}) >= 3, events
+
+
+def test_auto_precision_measures_once_then_uses_the_cached_figures(tiny_model_dir: Path, tmp_path: Path) -> None:
+    # A pinned thread count: the measurement is kept whatever else this machine is running.
+    first = TransformersLLM(str(tiny_model_dir), precision="auto", device="cpu", cache_dir=tmp_path, cpu_threads=1)
+    first.load()
+    calibration = first.info.calibration
+    assert calibration is not None and calibration["cached"] is False
+    names = {c["name"] for c in calibration["candidates"]}
+    assert names == {"fp32", "fp32+screened-head", "bf16"}
+    fp32 = next(c for c in calibration["candidates"] if c["name"] == "fp32")
+    assert fp32["agreement"] == 1.0 and fp32["decode_ms_per_token"] > 0
+    chosen = next(c for c in calibration["candidates"] if c["name"] == calibration["chosen"])
+    assert chosen["keeps_quality"]
+    assert first.info.precision == chosen["precision"] and "measured on this machine" in first.info.reason
+    assert list((tmp_path / "calibration").glob("*.json"))
+
+    second = TransformersLLM(str(tiny_model_dir), precision="auto", device="cpu", cache_dir=tmp_path, cpu_threads=1)
+    second.load()
+    assert second.info.calibration is not None and second.info.calibration["cached"] is True
+    assert second.info.calibration["chosen"] == calibration["chosen"]
+
+
+def test_a_calibration_measured_while_the_machine_was_busy_is_not_kept(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from openagent_lsp.llm.threads import ThreadPolicy
+
+    ticks = itertools.count(1)
+
+    def busy_machine() -> tuple[float, float, float, float]:
+        t = next(ticks)
+        return 190.0 * t, 200.0 * t, 0.0, float(t)  # others keep 1.9 of 2 CPUs busy
+
+    model = TransformersLLM(str(tiny_model_dir), precision="auto", device="cpu", cache_dir=tmp_path)
+    model.threads = ThreadPolicy(cores=2, reader=busy_machine)
+    model.threads.sample()
+    model.threads.sample()
+    model.load()
+    model.threads.stop()
+    assert model.info.calibration is not None
+    assert not list((tmp_path / "calibration").glob("*.json"))

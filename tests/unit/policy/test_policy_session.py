@@ -66,9 +66,33 @@ def test_runners_need_the_sandbox_and_ask_without_one(workspace: Path) -> None:
         d = with_sandbox.check_command(cmd, workspace, workspace)
         assert d.verdict is Verdict.ALLOW and d.requires_sandbox, cmd
         assert without.check_command(cmd, workspace, workspace).verdict is Verdict.REQUIRE_APPROVAL, cmd
-    for cmd in ("ls -la", "cat src/main.py", "rg foo src", "echo hi > notes.txt"):
+    for cmd in ("ls -la", "cat src/main.py", "rg foo src", "ls 2>/dev/null"):
         d = without.check_command(cmd, workspace, workspace)
         assert d.verdict is Verdict.ALLOW and not d.requires_sandbox, cmd
+    # Without a sandbox nothing contains what the analysis missed: only read-only work runs unasked.
+    for cmd in ("echo hi > notes.txt", "touch x", "sed -i s/a/b/ src/main.py", "mkdir -p build"):
+        assert with_sandbox.check_command(cmd, workspace, workspace).verdict is Verdict.ALLOW, cmd
+        d = without.check_command(cmd, workspace, workspace)
+        assert d.verdict is Verdict.REQUIRE_APPROVAL and "no OS sandbox" in d.reason, cmd
+
+
+def test_network_is_only_given_through_a_prompt(workspace: Path) -> None:
+    engine = PolicyEngine.default()
+    for cmd in ("pip install requests", "curl https://example.com", "git fetch", "npx cowsay hi"):
+        d = engine.check_command(cmd, workspace, workspace)
+        assert d.needs_network and d.verdict is Verdict.REQUIRE_APPROVAL, cmd
+        assert "network access" in d.grant_summary, cmd
+    for cmd in ("pytest -q", "ls", "git status"):
+        assert not engine.check_command(cmd, workspace, workspace).needs_network, cmd
+
+
+def test_network_commands_a_policy_allows_still_ask(tmp_path: Path, workspace: Path) -> None:
+    from openagent_lsp.policy.schema import default_policy
+
+    policy = default_policy()
+    policy.commands.allow.append("curl *")
+    d = PolicyEngine(policy).check_command("curl https://example.com", workspace, workspace)
+    assert d.verdict is Verdict.REQUIRE_APPROVAL and d.rule == "sandbox:network"
 
 
 def test_git_writes_need_a_command_line_of_git_alone(engine: PolicyEngine, workspace: Path) -> None:

@@ -1,4 +1,4 @@
-"""Fixtures for tool tests: a workspace in tmp_path and a guard built from fakes."""
+"""Fixtures for tool tests: a ToolContext over the shared workspace and guard (tests/unit/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,48 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from openagent_lsp.policy.types import ApprovalAnswer
 from openagent_lsp.tools.base import ToolContext
-from openagent_lsp.tools.guard import InMemoryGrantStore, ToolGuard
-from openagent_lsp.tools.testing import FakePolicyEngine, MemoryAuditLog, ScriptedApprover
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    return ws.resolve()
-
-
-@pytest.fixture
-def audit() -> MemoryAuditLog:
-    return MemoryAuditLog()
-
-
-@pytest.fixture
-def approver() -> ScriptedApprover:
-    return ScriptedApprover(default=ApprovalAnswer.DENY)
-
-
-@pytest.fixture
-def engine() -> FakePolicyEngine:
-    return FakePolicyEngine()
-
-
-@pytest.fixture
-def grants() -> InMemoryGrantStore:
-    return InMemoryGrantStore()
-
-
-@pytest.fixture
-def guard(
-    engine: FakePolicyEngine,
-    approver: ScriptedApprover,
-    grants: InMemoryGrantStore,
-    audit: MemoryAuditLog,
-    workspace: Path,
-) -> ToolGuard:
-    return ToolGuard(engine, approver, grants, audit, workspace, approval_timeout_s=1.0)
+from openagent_lsp.tools.guard import ToolGuard
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from openagent_lsp.tools.git import (
     GitLogTool,
     GitStatusTool,
     commit_command_text,
-    open_repo,
+    repository_top,
     safe_config_args,
     staged_diff,
 )
@@ -156,7 +156,7 @@ async def test_not_a_repository(ctx: ToolContext, workspace: Path, approver: Scr
     assert not commit.ok and "not a git repository" in commit.error
     assert approver.requests == []  # the user is not asked about something that cannot happen
     with pytest.raises(ToolError, match="not a git repository"):
-        open_repo(workspace)
+        repository_top(workspace)
 
 
 def test_safe_config_args_disable_program_execution() -> None:

@@ -76,7 +76,7 @@ async def test_low_risk_command_runs_and_result_is_chained(
     decision, outcome = real_audit.recent(2)
     assert decision["event"] == "tool_decision" and decision["decision"] == "allow"
     assert outcome["event"] == "tool_result" and outcome["exit_code"] == 0
-    assert outcome["call_id"] == decision["call_id"] and outcome["prev_hash"] == decision["hash"]
+    assert outcome["call_id"] == decision["call_id"] and outcome["prev_mac"] == decision["mac"]
     assert real_audit.verify()[0]
 
 

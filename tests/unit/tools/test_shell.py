@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
 from openagent_lsp.llm.base import CancelToken
 from openagent_lsp.policy.types import ApprovalAnswer
+from openagent_lsp.sandbox import SandboxLevel, available_levels
 from openagent_lsp.tools.base import ToolContext
+from openagent_lsp.tools.confinement import Confinement
+from openagent_lsp.tools.guard import InMemoryGrantStore, ToolGuard
 from openagent_lsp.tools.shell import ShellTool, is_secret_name, run_process, sanitized_env
 from openagent_lsp.tools.testing import FakePolicyEngine, MemoryAuditLog, ScriptedApprover
 
@@ -22,26 +26,60 @@ def approve_all(approver: ScriptedApprover) -> ScriptedApprover:
     return approver
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); treat it as dead (it runs nothing).
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(") ", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+def _processes_named(token: str) -> list[int]:
+    """Live processes on this machine whose command line contains ``token`` (zombies run nothing).
+
+    Found through the host's /proc, so a process inside the sandbox's PID namespace (whose own idea
+    of its pid means nothing out here) is found too.
+    """
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                cmdline = fh.read()
+            with open(f"/proc/{entry}/stat") as fh:
+                state = fh.read().rsplit(") ", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if token.encode() in cmdline and state != "Z":
+            out.append(int(entry))
+    return out
 
 
-def _wait_dead(pid: int, timeout: float = 30.0) -> bool:
+def _wait_gone(token: str, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not _processes_named(token):
             return True
         time.sleep(0.05)
     return False
+
+
+async def _wait_file(path: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, "the command never started"
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture(params=["plain", "sandboxed"])
+def kill_ctx(request: pytest.FixtureRequest, workspace: Path, engine: FakePolicyEngine) -> ToolContext:
+    """A context whose commands run plainly (systems without a sandbox) or in the OS sandbox."""
+    if request.param == "plain":
+        level = SandboxLevel.NONE
+    else:
+        if not available_levels():
+            pytest.skip("no OS sandbox on this machine")
+        level = available_levels()[0]
+    guard = ToolGuard(engine, ScriptedApprover(default=ApprovalAnswer.RUN_ONCE), InMemoryGrantStore(),
+                      MemoryAuditLog(), workspace, approval_timeout_s=1.0, confinement=Confinement(level))
+    return ToolContext(workspace, guard)
+
+
+def _token() -> str:
+    return f"openagent-test-{uuid.uuid4().hex}"
 
 
 async def test_allowed_command_runs_in_workspace(ctx: ToolContext, workspace: Path) -> None:
@@ -119,81 +157,75 @@ async def test_cwd_must_stay_in_workspace(ctx: ToolContext, workspace: Path, tmp
     assert not via_link.ok and "outside the workspace" in via_link.error
 
 
-async def test_timeout_kills_the_process_group_without_orphans(
-    ctx: ToolContext, approve_all: ScriptedApprover, workspace: Path
-) -> None:
-    pidfile = workspace / "child.pid"
+async def test_timeout_kills_the_process_group_without_orphans(kill_ctx: ToolContext, workspace: Path) -> None:
+    token, started = _token(), workspace / "started"
     tool = ShellTool(kill_grace_s=0.5)
-    started = time.monotonic()
+    began = time.monotonic()
     result = await tool.invoke(
-        {"command": f"sleep 100 & echo $! > {pidfile}; sleep 100", "timeout_s": 0.5}, ctx
+        {"command": f"(exec -a {token} sleep 100) & touch {started}; sleep 100", "timeout_s": 2}, kill_ctx
     )
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - began < 20
     assert not result.ok and result.metadata["timed_out"] and "timed out" in result.error
-    child = int(pidfile.read_text())
-    assert _wait_dead(child), f"background child {child} survived the timeout"
+    assert started.exists()
+    assert _wait_gone(token), f"background child {_processes_named(token)} survived the timeout"
 
 
-async def test_term_ignoring_child_gets_sigkill(
-    ctx: ToolContext, approve_all: ScriptedApprover, workspace: Path
-) -> None:
-    pidfile = workspace / "child.pid"
-    tool = ShellTool(kill_grace_s=0.3)
-    script = f"bash -c 'trap \"\" TERM; echo $$ > {pidfile}; while :; do sleep 0.1; done' & wait"
-    result = await tool.invoke({"command": script, "timeout_s": 1}, ctx)
-    assert result.metadata["timed_out"]
-    assert _wait_dead(int(pidfile.read_text()))
+async def test_term_ignoring_child_gets_sigkill(kill_ctx: ToolContext, workspace: Path) -> None:
+    token, started = _token(), workspace / "started"
+    # An ignored signal stays ignored across exec: this sleep ignores SIGTERM.
+    script = f"bash -c 'trap \"\" TERM; touch {started}; exec -a {token} sleep 1000' & wait"
+    result = await ShellTool(kill_grace_s=0.3).invoke({"command": script, "timeout_s": 2}, kill_ctx)
+    assert result.metadata["timed_out"] and started.exists()
+    assert _wait_gone(token)
 
 
-async def test_background_leftovers_are_killed_after_normal_exit(
-    ctx: ToolContext, approve_all: ScriptedApprover, workspace: Path
-) -> None:
-    pidfile = workspace / "child.pid"
+async def test_background_leftovers_are_killed_after_normal_exit(kill_ctx: ToolContext) -> None:
+    token = _token()
     # Waiting for the sleeping child would take 1000 s: the guard fails long before that.
     result = await asyncio.wait_for(
-        ShellTool().invoke({"command": f"sleep 1000 & echo $! > {pidfile}; echo done"}, ctx), 300)
+        ShellTool().invoke({"command": f"(exec -a {token} sleep 1000) & echo done"}, kill_ctx), 300)
     assert result.ok and "done" in result.output
-    assert _wait_dead(int(pidfile.read_text()))
+    assert _wait_gone(token)
 
 
-async def test_cancel_token_kills_the_group(
-    ctx: ToolContext, approve_all: ScriptedApprover, workspace: Path
-) -> None:
-    pidfile = workspace / "child.pid"
+async def test_a_child_that_leaves_the_group_is_killed_too(kill_ctx: ToolContext) -> None:
+    if kill_ctx.guard.confinement.level is SandboxLevel.NONE:
+        pytest.skip("only the sandbox's PID namespace or subreaper catches a child that called setsid")
+    token = _token()
+    result = await asyncio.wait_for(
+        ShellTool().invoke({"command": f"setsid bash -c 'exec -a {token} sleep 1000' & echo done"}, kill_ctx), 300)
+    assert result.ok and "done" in result.output
+    assert _wait_gone(token)
+
+
+async def test_cancel_token_kills_the_group(kill_ctx: ToolContext, workspace: Path) -> None:
+    token, started = _token(), workspace / "started"
     cancel = CancelToken()
-    ctx.cancel = cancel
+    kill_ctx.cancel = cancel
     task = asyncio.create_task(
         ShellTool(kill_grace_s=0.3).invoke(
-            {"command": f"sleep 100 & echo $! > {pidfile}; sleep 100", "timeout_s": 60}, ctx
+            {"command": f"(exec -a {token} sleep 100) & touch {started}; sleep 100", "timeout_s": 60}, kill_ctx
         )
     )
-    deadline = time.monotonic() + 30
-    while not (pidfile.exists() and pidfile.read_text().strip()):
-        assert time.monotonic() < deadline, "the command never started"
-        await asyncio.sleep(0.02)
+    await _wait_file(started)
     cancel.cancel()
-    result = await asyncio.wait_for(task, 10)
+    result = await asyncio.wait_for(task, 30)
     assert result.metadata["cancelled"] and not result.ok
-    assert _wait_dead(int(pidfile.read_text()))
+    assert _wait_gone(token)
 
 
-async def test_task_cancellation_kills_the_group(
-    ctx: ToolContext, approve_all: ScriptedApprover, workspace: Path
-) -> None:
-    pidfile = workspace / "child.pid"
+async def test_task_cancellation_kills_the_group(kill_ctx: ToolContext, workspace: Path) -> None:
+    token, started = _token(), workspace / "started"
     task = asyncio.create_task(
         ShellTool(kill_grace_s=0.3).invoke(
-            {"command": f"echo $$ > {pidfile}; sleep 100", "timeout_s": 60}, ctx
+            {"command": f"touch {started}; exec -a {token} sleep 100", "timeout_s": 60}, kill_ctx
         )
     )
-    deadline = time.monotonic() + 30
-    while not (pidfile.exists() and pidfile.read_text().strip()):
-        assert time.monotonic() < deadline, "the command never started"
-        await asyncio.sleep(0.02)
+    await _wait_file(started)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert _wait_dead(int(pidfile.read_text()))
+    assert _wait_gone(token)
 
 
 async def test_secrets_are_stripped_from_the_environment(

@@ -21,6 +21,8 @@ M.CMD_COMMIT_MESSAGE = 'openagent.commitMessage'
 M.CMD_APPLY_ACTION = 'openagent.applyAction'
 -- Offered by servers that can undo the agent's last turn; the plugin checks executeCommandProvider.
 M.CMD_UNDO_LAST_TURN = 'openagent.undoLastTurn'
+-- The audit log failed verification: the user acknowledges it, and tools may run again.
+M.CMD_AUDIT_ACKNOWLEDGE = 'openagent.audit.acknowledge'
 
 -- Code-action ids of the server's catalog (openagent_lsp/assist/actions.py).
 M.ACTIONS = {

@@ -56,8 +56,8 @@ export function explicitServerSettings(keys: string[], inspect: Inspect): Record
 
 /**
  * Settings for workspace/didChangeConfiguration. The server keeps the initializationOptions layer
- * under the runtime one, so a setting that was sent at start and is now unset must be sent again
- * with its default, or the start value would stay in force.
+ * under the runtime one, so a setting that was sent at start and is now unset is sent as `null`:
+ * the server then unsets it, and the environment (OPENAGENT_*) or the server's default applies again.
  */
 export function runtimeServerSettings(
   keys: string[], inspect: Inspect, sentAtStart: ReadonlySet<string>,
@@ -68,8 +68,8 @@ export function runtimeServerSettings(
     const value = explicitValue(inspected);
     if (value !== undefined) {
       flat[key] = value;
-    } else if (sentAtStart.has(key) && inspected?.defaultValue !== undefined) {
-      flat[key] = inspected.defaultValue;
+    } else if (sentAtStart.has(key)) {
+      flat[key] = null;
     }
   }
   return nest(flat);

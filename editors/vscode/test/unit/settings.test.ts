@@ -22,14 +22,14 @@ describe('server settings', () => {
     assert.deepStrictEqual(settings, { precision: 'int8', completion: { debounceMs: 0 } });
   });
 
-  it('a setting sent at start and now unset is sent again with its default', () => {
+  it('a setting sent at start and now unset is sent as null (the server unsets it)', () => {
     const inspect = inspector({
       model: { defaultValue: 'embedded' },
       precision: { defaultValue: 'auto' },
       'chat.maxNewTokens': { defaultValue: 384, workspaceValue: 32 },
     });
     const settings = runtimeServerSettings(keys, inspect, new Set(['model']));
-    assert.deepStrictEqual(settings, { model: 'embedded', chat: { maxNewTokens: 32 } });
+    assert.deepStrictEqual(settings, { model: null, chat: { maxNewTokens: 32 } });
   });
 
   it('nest and flatKeys are inverse on settings objects', () => {
