@@ -182,12 +182,13 @@ def _docstring_recipe(subject: Subject) -> Recipe:
             return Recipe(_request(follow), finish_with_args)
 
         return Recipe(_request(shaped), finish, then=describe_arguments)
-    # Other languages: a one-sentence summary from the explanation prompt, as a doc comment above.
+    # Other languages: a one-sentence summary from the explanation prompt, as a doc comment above
+    # (a second sentence of a small model mostly restates the first).
     explain = base_prompts.explain_prompt(subject.code, subject.name, subject.language)
     marker = comment_prefix(subject.language)
 
     def finish_comment(answer: str) -> str:
-        summary = answers.prose_answer(answers.comment_lines(answer, marker), max_sentences=2, primer=explain.primer)
+        summary = answers.prose_answer(answers.comment_lines(answer, marker), max_sentences=1, primer=explain.primer)
         if not summary:
             raise NoUsableAnswer("the model wrote no usable doc comment")
         return _doc_comment(summary, subject)
