@@ -59,7 +59,9 @@ export function dialogText(prompt: ApprovalPrompt): { title: string; detail: str
   }
   lines.push(prompt.sandbox ? `Sandbox: ${prompt.sandbox}` : 'Sandbox: not reported by the server');
   lines.push(...prompt.extra);
-  if (prompt.actions.some(a => isAlwaysAllow(a.title))) {
+  // The server says what the grant covers ("Always allow: ..."); older servers do not, so say it here.
+  const serverSaysWhatItGrants = prompt.extra.some(line => line.startsWith('Always allow:'));
+  if (!serverSaysWhatItGrants && prompt.actions.some(a => isAlwaysAllow(a.title))) {
     lines.push('', `"${ALWAYS_ALLOW_LABEL}" remembers this exact ${prompt.what.includes('command') ? 'command shape' : 'operation'} ` +
       'for this workspace only; anything else still asks.');
   }

@@ -33,6 +33,13 @@ describe('approval messages', () => {
     assert.match(dialogText(parseApproval(MESSAGE, ACTIONS)!).detail, /remembers this exact command shape for this workspace only/);
   });
 
+  it('shows the server\'s own "Always allow:" line once, without a second note', () => {
+    const grant = 'Always allow: `python3 -c` with exactly this code, in this workspace; anything else still asks';
+    const detail = dialogText(parseApproval(`${MESSAGE}\n${grant}`, ACTIONS)!).detail;
+    assert.strictEqual(detail.split(grant).length - 1, 1);
+    assert.doesNotMatch(detail, /remembers this exact/);
+  });
+
   it('is not fooled by ordinary prompts', () => {
     assert.strictEqual(parseApproval('Reload the window?', ACTIONS), undefined);
     assert.strictEqual(parseApproval('OpenAgent wants to run this command:\n\nls', ACTIONS), undefined);
