@@ -47,7 +47,7 @@ class Selection:
 
 
 def model_note(llm: BaseLLM) -> str:
-    source = getattr(llm.info, "source", "") or llm.name
+    source = llm.info.source or llm.name
     return BASE_MODEL_NOTE.format(model=f"The current model ({source})" if source else "The current model")
 
 

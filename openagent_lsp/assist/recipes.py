@@ -26,7 +26,7 @@ _DEF_NAME = re.compile(r"^\s*(?:async\s+)?(?:def|class|function|func|fn)\s+([A-Z
 
 def is_base_model(llm: BaseLLM) -> bool:
     """Whether to use completion-shaped prompts: only when the backend says its model is a base model."""
-    return getattr(llm.info, "kind", "") == ModelKind.BASE
+    return llm.info.kind == ModelKind.BASE
 
 
 @dataclass(frozen=True)
