@@ -72,6 +72,9 @@ class Settings(_Section):
     cpu_threads: int = Field(0, ge=0, le=512)
     model_cache_dir: str = ""
     preload_model: bool = True
+    # How actions and chat ask the model: "auto" (completion-shaped text for base models and instruction-tuned
+    # ones under 1B parameters, chat messages otherwise), or "completion" / "chat" to choose.
+    prompt_style: Literal["auto", "completion", "chat"] = "auto"
     log_level: LogLevel = "info"
     debug: bool = False
     policy_file: str = ""

@@ -68,7 +68,7 @@ def main(argv: Sequence[str]) -> int:
         _describe_measurements(info.threads_policy, info.head, info.calibration)
         fim = llm.fim_format
         out.write(f"\nfill-in-the-middle: {'yes ' + fim.prefix if fim else 'no (prefix-only prompts)'}\n")
-        out.write(f"model kind: {describe_kind(info.kind, info.kind_reason)}\n")
+        out.write(f"model kind: {describe_kind(info.kind, info.kind_reason, info.parameters)}\n")
         started = time.monotonic()
         text = llm.generate(GenerationRequest(prompt=SAMPLE.rstrip(" "), max_new_tokens=24))
         elapsed = time.monotonic() - started
@@ -107,13 +107,18 @@ def _describe_sandbox() -> None:
                      f"{'yes' if status.user_namespaces else 'no'}): {status.to_json()['detail']}\n")
 
 
-def describe_kind(kind: str, reason: str) -> str:
+def describe_kind(kind: str, reason: str, parameters: int = 0) -> str:
     """One line for the model's kind and what it means for the actions."""
-    if kind == "base":
-        return f"base ({reason}): actions use completion-shaped prompts; chat answers only simple questions"
-    if kind == "instruct":
-        return f"instruction-tuned ({reason}): actions and chat use chat prompts"
-    return "unknown: actions use chat prompts"
+    from openagent_lsp.llm.kind import PromptStyle, prompt_style
+
+    if kind not in ("base", "instruct"):
+        return "unknown: actions use chat prompts"
+    name = "base" if kind == "base" else "instruction-tuned"
+    style = prompt_style(kind, parameters)
+    if style.style == PromptStyle.COMPLETION:
+        return (f"{name} ({reason}): actions use completion-shaped prompts ({style.reason}); "
+                "chat answers only simple questions")
+    return f"{name} ({reason}): actions and chat use chat prompts"
 
 
 def _describe_local(device: str, precision: str) -> None:

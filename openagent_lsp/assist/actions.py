@@ -15,7 +15,7 @@ from typing import Protocol
 from openagent_lsp.assist.arguments import ActionArgs
 from openagent_lsp.assist.catalog import ACTIONS
 from openagent_lsp.assist.edits import EditPlan, FileEdit, TextEdit
-from openagent_lsp.assist.recipes import Recipe, Subject, is_base_model, recipe_for, run_recipe
+from openagent_lsp.assist.recipes import Recipe, Subject, recipe_for, run_recipe, uses_completion_prompts
 from openagent_lsp.assist.targets import Target, find_target
 from openagent_lsp.assist.undo import UndoService
 from openagent_lsp.context.documents import DocumentStore
@@ -35,13 +35,15 @@ class ModelSource(Protocol):
 
 class ActionService:
     def __init__(self, documents: DocumentStore, models: ModelSource, guard: ToolGuard, workspace: Path,
-                 max_new_tokens: Callable[[], int], undo: UndoService | None = None) -> None:
+                 max_new_tokens: Callable[[], int], undo: UndoService | None = None,
+                 prompt_preference: Callable[[], str] = lambda: "auto") -> None:
         self.documents = documents
         self.models = models
         self.guard = guard
         self.workspace = workspace
         self._max_new_tokens = max_new_tokens
         self._undo = undo
+        self._prompt_preference = prompt_preference
 
     def validate(self, args: ActionArgs) -> bool:
         """True when the action edits code; InvalidInputError for an unknown action."""
@@ -59,7 +61,8 @@ class ActionService:
         llm = self.models.require_ready()
         source = Path(path_from_uri(args.uri))
         subject = subject_of(target, doc.language_id, source, doc.text, args.diagnostics, args.question)
-        recipe = recipe_for(args.action, subject, base=is_base_model(llm), max_new_tokens=self._max_new_tokens())
+        base = uses_completion_prompts(llm, self._prompt_preference())
+        recipe = recipe_for(args.action, subject, base=base, max_new_tokens=self._max_new_tokens())
         result = await self._generate(llm, recipe)
         title = ACTIONS[args.action].title
         if args.action == "tests":

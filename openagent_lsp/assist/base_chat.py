@@ -22,16 +22,17 @@ from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.languages import path_from_uri
 from openagent_lsp.errors import GenerationCancelled, InvalidInputError, NoUsableAnswer
 from openagent_lsp.llm.base import BaseLLM, CancelToken, GenerationRequest
+from openagent_lsp.llm.kind import ModelKind
 
 # Said once per conversation, after the first answer.
 BASE_MODEL_NOTE = (
-    "Note: {model} is a small base model. It explains, documents and tests the code you select and "
+    "Note: {model} is a small {kind} model. It explains, documents and tests the code you select and "
     "answers short questions about this workspace, but it does not follow open instructions or use tools "
     "(running commands, editing files). For that, an instruction-tuned code model does much better, "
     "e.g. Qwen2.5-Coder-7B-Instruct through Ollama (set `model` to `ollama:qwen2.5-coder:7b`) or any "
     "OpenAI-compatible server (`openai:<model>`)."
 )
-NOTE_MARKER = "is a small base model."
+NOTE_MARKER = "does not follow open instructions or use tools"
 # Slash command -> recipe action.
 SLASH_ACTIONS = {"/explain": "explain", "/doc": "docstring", "/test": "tests", "/fix": "fix", "/commit": "commit"}
 _FENCED = {"docstring", "tests", "fix", "refactor"}
@@ -48,7 +49,9 @@ class Selection:
 
 def model_note(llm: BaseLLM) -> str:
     source = llm.info.source or llm.name
-    return BASE_MODEL_NOTE.format(model=f"The current model ({source})" if source else "The current model")
+    kind = "base" if llm.info.kind == ModelKind.BASE else "instruction-tuned"
+    return BASE_MODEL_NOTE.format(model=f"The current model ({source})" if source else "The current model",
+                                  kind=kind)
 
 
 class BaseModelChat:

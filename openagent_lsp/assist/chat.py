@@ -20,7 +20,7 @@ from openagent_lsp.agent.context import ConversationContext
 from openagent_lsp.agent.prompts import CODE_CONTEXT_CHARS
 from openagent_lsp.assist.arguments import ChatRequest
 from openagent_lsp.assist.base_chat import NOTE_MARKER, BaseModelChat, Selection, model_note
-from openagent_lsp.assist.recipes import is_base_model
+from openagent_lsp.assist.recipes import uses_completion_prompts
 from openagent_lsp.assist.targets import find_target
 from openagent_lsp.assist.undo import Turn, UndoService
 from openagent_lsp.context.documents import DocumentStore
@@ -152,6 +152,7 @@ class ChatService:
         guard: ToolGuard,
         staged_diff: Callable[[], str],
         undo: UndoService | None = None,
+        prompt_preference: Callable[[], str] = lambda: "auto",
     ) -> None:
         self.store = store
         self.workspace = workspace
@@ -161,6 +162,7 @@ class ChatService:
         self._guard = guard
         self._staged_diff = staged_diff
         self._undo = undo
+        self._prompt_preference = prompt_preference
         self._active: dict[str, CancelToken] = {}
         # The latest turns only: the status shows a median, and a long session must not grow this.
         self.first_delta_ms: deque[float] = deque(maxlen=1000)
@@ -202,8 +204,9 @@ class ChatService:
         # or a slash command without what it works on.
         agent = None if is_run else self._make_agent()
         selection = self.resolve_selection(request)
-        # A base model cannot follow the agent's instructions: it answers through completion-shaped prompts.
-        base = agent is not None and is_base_model(agent.llm)
+        # A base model (or one too small to follow a chat) cannot follow the agent's instructions: it
+        # answers through completion-shaped prompts.
+        base = agent is not None and uses_completion_prompts(agent.llm, self._prompt_preference())
         if base:
             self._check_slash(message, selection)
         elif agent is not None:

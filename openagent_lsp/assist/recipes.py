@@ -19,14 +19,15 @@ from openagent_lsp.assist.prompts import action_messages, extract_code, reindent
 from openagent_lsp.context.languages import comment_prefix
 from openagent_lsp.errors import NoUsableAnswer
 from openagent_lsp.llm.base import BaseLLM, CancelToken, GenerationRequest
-from openagent_lsp.llm.kind import ModelKind
+from openagent_lsp.llm.kind import PromptStyle, prompt_style
 
 _DEF_NAME = re.compile(r"^\s*(?:async\s+)?(?:def|class|function|func|fn)\s+([A-Za-z_]\w*)", re.M)
 
 
-def is_base_model(llm: BaseLLM) -> bool:
-    """Whether to use completion-shaped prompts: only when the backend says its model is a base model."""
-    return llm.info.kind == ModelKind.BASE
+def uses_completion_prompts(llm: BaseLLM, preference: str = "auto") -> bool:
+    """Whether to use completion-shaped prompts: base models, and instruction-tuned ones too small to
+    follow a chat, unless the ``promptStyle`` setting (``preference``) says (llm/kind.py ``prompt_style``)."""
+    return prompt_style(llm.info.kind, llm.info.parameters, preference).style == PromptStyle.COMPLETION
 
 
 @dataclass(frozen=True)

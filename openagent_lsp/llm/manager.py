@@ -12,6 +12,7 @@ from openagent_lsp.config import Settings
 from openagent_lsp.errors import OpenAgentError
 from openagent_lsp.llm.base import BaseLLM, GenerationStats
 from openagent_lsp.llm.factory import describe_backend, get_llm
+from openagent_lsp.llm.kind import prompt_style
 from openagent_lsp.logging import get_logger
 
 log = get_logger(__name__)
@@ -34,6 +35,8 @@ class ModelStatus:
     fim: bool | None = None
     kind: str | None = None  # "base" or "instruct": how actions prompt the model
     kind_reason: str | None = None
+    prompts: str | None = None  # "completion" or "chat": how actions and chat ask this model
+    prompts_reason: str | None = None
     threads: int | None = None
     threads_policy: str | None = None
     head: str | None = None
@@ -173,6 +176,9 @@ class ModelManager:
             status.calibration = info.calibration
             status.fim = llm.fim_format is not None
             status.kind, status.kind_reason = info.kind or None, info.kind_reason or None
+            if info.kind:
+                style = prompt_style(info.kind, info.parameters, settings.prompt_style)
+                status.prompts, status.prompts_reason = style.style.value, style.reason
         return status
 
     def last_generation(self) -> GenerationStats | None:

@@ -127,8 +127,10 @@ def _build(server: OpenAgentServer) -> AgentServices:
         return Agent(server.models.require_ready(), registry, guard, agent_settings, editor=editor, metrics=metrics)
 
     actions = ActionService(server.documents, server.models, guard, workspace,
-                            lambda: server.settings.chat.max_new_tokens, undo=undo)
+                            lambda: server.settings.chat.max_new_tokens, undo=undo,
+                            prompt_preference=lambda: server.settings.prompt_style)
     chat = ChatService(store, workspace, server.documents, make_agent=make_agent, registry=registry, guard=guard,
-                       staged_diff=lambda: staged_diff(workspace, confinement), undo=undo)
+                       staged_diff=lambda: staged_diff(workspace, confinement), undo=undo,
+                       prompt_preference=lambda: server.settings.prompt_style)
     return AgentServices(workspace, engine, store, audit, layout.audit_log, guard, registry, metrics, actions, chat,
                          undo)

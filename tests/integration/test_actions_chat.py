@@ -77,7 +77,7 @@ async def test_actions_are_listed_without_a_model_call(session: Editor) -> None:
 async def test_resolve_returns_an_edit_inside_the_enclosing_function(make_session: Any,
                                                                      tiny_chat_model_dir: Path) -> None:
     # A chat model takes any answer as the new code: the edit's range is what this test checks.
-    session = await make_session(model=tiny_chat_model_dir)
+    session = await make_session(model=tiny_chat_model_dir, OPENAGENT_PROMPT_STYLE="chat")
     uri = session.open_file("geo.py", SOURCE)
     actions = await code_actions(session, uri, SELECTION)
     doc_action = next(a for a in actions if a["title"] == "OpenAgent: Add docstring")
@@ -94,7 +94,8 @@ async def test_resolve_returns_an_edit_inside_the_enclosing_function(make_sessio
 async def test_apply_edit_reaches_the_client_only_after_approval(make_session: Any, tmp_path: Path,
                                                                  tiny_chat_model_dir: Path) -> None:
     # A chat model: any answer is taken as the new code, so the approval is what this test sees.
-    s = await make_session(OPENAGENT_POLICY_FILE=str(strict_write_policy(tmp_path)), model=tiny_chat_model_dir)
+    s = await make_session(OPENAGENT_POLICY_FILE=str(strict_write_policy(tmp_path)), model=tiny_chat_model_dir,
+                           OPENAGENT_PROMPT_STYLE="chat")
     uri = s.open_file("geo.py", SOURCE)
     args = {"action": "refactor", "uri": uri, "range": to_plain(SELECTION)}
     args["range"] = {"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": 20}}
@@ -134,7 +135,7 @@ def answering(status: dict[str, Any]) -> bool:
 async def test_chat_cancel_stops_the_stream(make_session: Any, tiny_chat_model_dir: Path) -> None:
     # The held server's generation waits for its cancel: the test never races the model. A chat model:
     # the agent streams its answer (a base model's one-line answer may end before the first piece).
-    s = await make_session(hold_after_pieces=0, model=tiny_chat_model_dir)
+    s = await make_session(hold_after_pieces=0, model=tiny_chat_model_dir, OPENAGENT_PROMPT_STYLE="chat")
     task = asyncio.ensure_future(s.execute("openagent.chat", {"message": "Tell me a long story",
                                                                "conversationId": "conv-cancel"}))
     status = await s.wait_for_status(answering)
@@ -152,7 +153,7 @@ async def test_chat_cancel_stops_the_stream(make_session: Any, tiny_chat_model_d
 
 
 async def test_cancel_request_stops_a_chat(make_session: Any, tiny_chat_model_dir: Path) -> None:
-    s = await make_session(hold_after_pieces=0, model=tiny_chat_model_dir)
+    s = await make_session(hold_after_pieces=0, model=tiny_chat_model_dir, OPENAGENT_PROMPT_STYLE="chat")
     future = asyncio.ensure_future(s.client.protocol.send_request_async(
         types.WORKSPACE_EXECUTE_COMMAND, msg_id="chat-1",
         params=types.ExecuteCommandParams(command="openagent.chat", arguments=[{"message": "A long answer please"}])))
@@ -241,6 +242,13 @@ async def test_status_names_the_model_kind_and_a_base_model_says_once_what_it_ca
                                                                 "conversationId": first["conversationId"]}))
     assert "is a small base model" not in second["text"]
 
+    assert status["model"]["prompts"] == "completion"
+
+    # An instruction-tuned model this small still gets completion-shaped prompts, unless promptStyle says.
     chat_model = await make_session(model=tiny_chat_model_dir)
     status = to_plain(await chat_model.request("openagent/status"))
     assert status["model"]["kind"] == "instruct" and "chat template" in status["model"]["kind_reason"]
+    assert status["model"]["prompts"] == "completion" and "parameters" in status["model"]["prompts_reason"]
+    chosen = await make_session(model=tiny_chat_model_dir, OPENAGENT_PROMPT_STYLE="chat")
+    status = to_plain(await chosen.request("openagent/status"))
+    assert status["model"]["prompts"] == "chat" and status["model"]["prompts_reason"] == "set by promptStyle"

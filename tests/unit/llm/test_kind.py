@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from openagent_lsp.llm.kind import ModelKind, detect_model_kind, remote_kind
+from openagent_lsp.llm.kind import ModelKind, PromptStyle, detect_model_kind, prompt_style, remote_kind
 
 
 class Tokenizer(SimpleNamespace):
@@ -36,3 +36,18 @@ def test_instruct_names_count_only_in_the_last_path_component() -> None:
 
 def test_remote_servers_apply_their_own_template() -> None:
     assert remote_kind("openai").kind is ModelKind.INSTRUCT
+
+
+def test_small_instruction_tuned_models_get_completion_shaped_prompts() -> None:
+    assert prompt_style("base", 270_000_000).style == PromptStyle.COMPLETION
+    assert prompt_style("base", 0).style == PromptStyle.COMPLETION
+    small = prompt_style("instruct", 135_000_000)
+    assert small.style == PromptStyle.COMPLETION and "135M parameters" in small.reason
+    assert prompt_style("instruct", 7_000_000_000).style == PromptStyle.CHAT
+    assert prompt_style("instruct", 0).style == PromptStyle.CHAT  # a remote server: size unknown
+
+
+def test_the_prompt_style_setting_wins() -> None:
+    assert prompt_style("base", 270_000_000, "chat").style == PromptStyle.CHAT
+    assert prompt_style("instruct", 7_000_000_000, "completion").style == PromptStyle.COMPLETION
+    assert prompt_style("instruct", 135_000_000, "auto").style == PromptStyle.COMPLETION
