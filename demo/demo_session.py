@@ -41,7 +41,7 @@ async def run_agent_parts(editor: Any, uri: str, workspace: Path, lines: list[st
     restock = next(i for i, text in enumerate(lines) if text.startswith("def restock"))
     await show_action(editor, uri, restock + 1, "docstring", "\"Add docstring\" on restock()")
     pricing = workspace / "pricing.py"
-    pricing_uri = editor.open(pricing)
+    pricing_uri = editor.open(pricing.as_uri(), pricing.read_text())
     with_tax = next(i for i, text in enumerate(pricing.read_text().splitlines()) if text.startswith("def with_tax"))
     await show_action(editor, pricing_uri, with_tax + 1, "tests", "\"Write tests for this function\" on with_tax()")
 
