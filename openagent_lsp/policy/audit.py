@@ -26,6 +26,9 @@ A log that cannot be written right now (a full or read-only disk, a locked or re
 the count) makes ``append`` raise ``AuditWriteError``: the guard then runs nothing, and the next append
 tries again. A partly written record is cut off at once, and no record is written while the count of
 the one before is not saved, so the log is never more than one record ahead of its anchor.
+
+Records are redacted (``redaction.redact_record``: secrets masked character for character) before the
+MAC is computed, so the chain covers exactly what is on disk and a command stays recognisable.
 """
 
 from __future__ import annotations
@@ -41,12 +44,13 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from openagent_lsp.errors import OpenAgentError
+from openagent_lsp.redaction import redact_record
 
 GENESIS = "0" * 64
 KEY_BYTES = 32
@@ -163,13 +167,15 @@ class Verification:
 class AuditLog:
     """Append-only, HMAC-chained JSONL file; safe to share between threads and processes."""
 
-    def __init__(self, path: Path, *, key_path: Path | None = None, anchor: AuditAnchor | None = None) -> None:
+    def __init__(self, path: Path, *, key_path: Path | None = None, anchor: AuditAnchor | None = None,
+                 redact: Callable[[dict[str, Any]], dict[str, Any]] = redact_record) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.key_path = Path(key_path) if key_path is not None else self.path.parent / KEY_FILENAME
         self.anchor: AuditAnchor = anchor if anchor is not None else FileAnchor(
             self.path.with_name(self.path.name + ".anchor"))
         self.log_id = self.path.name
+        self._redact = redact
         self._lock = threading.Lock()
         self._seq = 0
         self._last_mac = GENESIS
@@ -348,7 +354,7 @@ class AuditLog:
 
         Raises ``AuditIntegrityError`` while the log is blocked and ``AuditWriteError`` when the record
         or its count cannot be saved: either way the caller must not act."""
-        body = {k: v for k, v in dict(record).items() if k not in _RESERVED}
+        body = self._redact({k: v for k, v in dict(record).items() if k not in _RESERVED})
         with self._lock:
             if self._failure:
                 raise AuditIntegrityError(self.blocked_reason())
