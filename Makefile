@@ -65,7 +65,7 @@ bench-llamacpp: dev
 # 50 typing streams + a chat with a status prober, RSS after 10,000 completions. Prints JSON.
 stress: dev
 	$(PY) benchmarks/stress_protocol.py
-	$(PY) benchmarks/kill_loop.py
+	$(PY) benchmarks/kill_loop.py --check-audit
 	$(PY) benchmarks/load.py
 
 eval: dev

@@ -21,11 +21,20 @@ records found behind ours are verified with the key before the chain continues f
 
 A failed verification blocks the log: ``append`` raises ``AuditIntegrityError`` (so the guard runs
 nothing) until ``acknowledge`` sets the broken file aside and starts a new chain that records why.
+
+A log that cannot be written right now (a full or read-only disk, a locked or read-only database for
+the count) makes ``append`` raise ``AuditWriteError``: the guard then runs nothing, and the next append
+tries again. A partly written record is cut off at once, and no record is written while the count of
+the one before is not saved, so the log is never more than one record ahead of its anchor.
+
+Records are redacted (``redaction.redact_record``: secrets masked character for character) before the
+MAC is computed, so the chain covers exactly what is on disk and a command stays recognisable.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import hmac
@@ -35,12 +44,13 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from openagent_lsp.errors import OpenAgentError
+from openagent_lsp.redaction import redact_record
 
 GENESIS = "0" * 64
 KEY_BYTES = 32
@@ -49,7 +59,26 @@ _RESERVED = ("seq", "ts", "prev_mac", "mac")
 
 
 class AuditIntegrityError(OpenAgentError):
-    """The audit log failed verification (or cannot be written): nothing may run until acknowledged."""
+    """The audit log failed verification: nothing may run until acknowledged."""
+
+
+class AuditWriteError(OpenAgentError):
+    """A record or its count cannot be written now (disk full, read-only, database locked): nothing runs."""
+
+
+_WRITE_REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EIO: "an input/output error",
+}
+
+
+def _write_error(what: str, exc: BaseException) -> AuditWriteError:
+    reason = _WRITE_REASONS.get(getattr(exc, "errno", None) or -1, str(exc))
+    return AuditWriteError(f"{what}: {reason}")
 
 
 def canonical(record: dict[str, Any]) -> bytes:
@@ -138,17 +167,20 @@ class Verification:
 class AuditLog:
     """Append-only, HMAC-chained JSONL file; safe to share between threads and processes."""
 
-    def __init__(self, path: Path, *, key_path: Path | None = None, anchor: AuditAnchor | None = None) -> None:
+    def __init__(self, path: Path, *, key_path: Path | None = None, anchor: AuditAnchor | None = None,
+                 redact: Callable[[dict[str, Any]], dict[str, Any]] = redact_record) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.key_path = Path(key_path) if key_path is not None else self.path.parent / KEY_FILENAME
         self.anchor: AuditAnchor = anchor if anchor is not None else FileAnchor(
             self.path.with_name(self.path.name + ".anchor"))
         self.log_id = self.path.name
+        self._redact = redact
         self._lock = threading.Lock()
         self._seq = 0
         self._last_mac = GENESIS
         self._end = 0
+        self._anchored = 0  # the record count last saved in the anchor
         self._failure = ""
         self.notes: list[str] = []
         self._key = b""
@@ -187,6 +219,7 @@ class AuditLog:
             self._failure = "the audit key was missing"
             return
         self._seq, self._last_mac, self._end = result.count, result.last_mac, result.end
+        self._anchored = result.count
 
     def _has_content(self) -> bool:
         try:
@@ -213,7 +246,10 @@ class AuditLog:
     @contextlib.contextmanager
     def _locked_file(self) -> Iterator[int]:
         """The log opened for appending, under an exclusive lock (other servers wait)."""
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise _write_error(f"{self.path} cannot be opened", exc) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield fd
@@ -314,11 +350,16 @@ class AuditLog:
     # -- API --------------------------------------------------------------------------------------
 
     def append(self, record: dict[str, Any]) -> dict[str, Any]:
-        """Write one record; returns it with ``seq``, ``ts``, ``prev_mac`` and ``mac`` filled in."""
-        body = {k: v for k, v in dict(record).items() if k not in _RESERVED}
+        """Write one record; returns it with ``seq``, ``ts``, ``prev_mac`` and ``mac`` filled in.
+
+        Raises ``AuditIntegrityError`` while the log is blocked and ``AuditWriteError`` when the record
+        or its count cannot be saved: either way the caller must not act."""
+        body = self._redact({k: v for k, v in dict(record).items() if k not in _RESERVED})
         with self._lock:
             if self._failure:
                 raise AuditIntegrityError(self.blocked_reason())
+            if self._anchored != self._seq:  # the count of the last record is still unsaved
+                self._save_anchor()
             with self._locked_file() as fd:
                 size = os.fstat(fd).st_size
                 if size != self._end:
@@ -328,13 +369,29 @@ class AuditLog:
                 full = json.loads(json.dumps(full, ensure_ascii=False, default=str))
                 full["mac"] = record_mac(self._key, full)
                 data = (json.dumps(full, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
-                written = 0
-                while written < len(data):
-                    written += os.write(fd, data[written:])
-                os.fsync(fd)
+                self._write_record(fd, data)
                 self._seq, self._last_mac, self._end = full["seq"], full["mac"], self._end + len(data)
-                self._store_anchor(self._seq, self._last_mac)
+            self._save_anchor()
             return full
+
+    def _write_record(self, fd: int, data: bytes) -> None:
+        """Write and fsync ``data`` at the end; on failure cut off whatever part of it reached the file."""
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(fd, data[written:])
+            os.fsync(fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # a torn tail would also be cut on the next open
+                os.ftruncate(fd, self._end)
+            raise _write_error(f"a record could not be saved in {self.path}", exc) from exc
+
+    def _save_anchor(self) -> None:
+        try:
+            self._store_anchor(self._seq, self._last_mac)
+        except Exception as exc:  # OSError, StorageError (locked, read-only, full)
+            raise AuditWriteError(str(exc)) from exc
+        self._anchored = self._seq
 
     def _catch_up(self, fd: int, size: int) -> None:
         """The file changed behind us: accept only records that continue our chain under our key
@@ -380,6 +437,7 @@ class AuditLog:
                 self._key, _ = load_or_create_key(self.key_path)
             self._seq, self._last_mac, self._end, self._failure = 0, GENESIS, 0, ""
             self._store_anchor(0, GENESIS)
+            self._anchored = 0
         self.append({"event": "audit_acknowledged", "failure": failure, "previous_log": aside.name})
         return aside.name
 

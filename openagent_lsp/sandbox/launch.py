@@ -12,7 +12,14 @@ Process layout with namespaces (levels "full" and "namespaces-only")::
            └─ ARGV                            when init exits, the kernel kills every process left
 
 Without namespaces ("landlock-only") the launcher is a child subreaper instead: orphans come back
-to it, and it SIGKILLs every descendant when ARGV exits or when it is asked to stop.
+to it, and it SIGKILLs every descendant when ARGV exits or when it is asked to stop. Level "none"
+(no OS sandbox here) confines nothing but supervises the same way, so a command never outlives the
+server even unsandboxed.
+
+The launcher dies with the server: PR_SET_PDEATHSIG sends it SIGTERM (handled as a stop: everything
+the command started is killed, SIGKILL after the grace period) when the server thread that started it
+exits -- that thread waits for the command, so it only exits early when the whole server is killed.
+The stop signals stay blocked until their handlers are in place, so such a stop is never lost.
 
 Only the standard library is imported (``python -I -S`` skips site-packages for a fast start).
 """
@@ -64,6 +71,20 @@ def _apply_landlock(plan: dict) -> None:
     ruleset.restrict_self()
 
 
+def _tie_to_server(plan: dict) -> None:
+    """SIGTERM when the server goes; if it went before this point, run nothing."""
+    try:
+        namespaces.set_parent_death_signal(signal.SIGTERM)
+    except OSError as exc:
+        _fail(f"cannot tie the command to the server: {exc}")
+    if os.getppid() != plan.get("parent_pid", os.getppid()):
+        _fail("the server is gone; not running the command")
+
+
+def _unblock_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
 def _exec_command(argv: list[str]) -> None:
     """exec ARGV, searching PATH like execvp.
 
@@ -72,6 +93,7 @@ def _exec_command(argv: list[str]) -> None:
     """
     for sig in (*_STOP_SIGNALS, signal.SIGALRM, signal.SIGCHLD, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
+    _unblock_stop_signals()
     name = argv[0]
     if "/" in name:
         candidates = [name]
@@ -112,6 +134,7 @@ def _supervise(argv: list[str], *, pid_namespace: bool) -> int:
     for sig in _STOP_SIGNALS:
         signal.signal(sig, stop)
     signal.signal(signal.SIGALRM, force)
+    _unblock_stop_signals()
     while True:
         try:
             pid, status = os.waitpid(-1, 0)
@@ -153,6 +176,7 @@ def _with_namespaces(plan: dict, argv: list[str]) -> int:
                 namespaces.hide_directory(path)
     except OSError as exc:
         _fail(f"setting up namespaces failed: {exc}")
+    _tie_to_server(plan)  # again: the new user namespace gave this process new credentials
     try:
         # Re-enter the working directory through the new mounts: the inherited one still points into
         # the tree as it was before them (under a masked /tmp, or beside the read-only .git).
@@ -178,6 +202,7 @@ def _with_namespaces(plan: dict, argv: list[str]) -> int:
     for sig in _STOP_SIGNALS:
         signal.signal(sig, stop)
     signal.signal(signal.SIGALRM, force)
+    _unblock_stop_signals()
     _, status = os.waitpid(init, 0)
     return _status_code(status)
 
@@ -189,6 +214,16 @@ def _landlock_only(plan: dict, argv: list[str]) -> int:
         namespaces.drop_capabilities()
     except OSError as exc:
         _fail(f"setting up Landlock failed: {exc}")
+    _tie_to_server(plan)  # again: dropping capabilities changed this process's credentials
+    return _supervise(argv, pid_namespace=False)
+
+
+def _supervised_only(plan: dict, argv: list[str]) -> int:
+    """No OS sandbox: nothing is confined, but the command still dies with the server."""
+    try:
+        namespaces.become_subreaper()
+    except OSError as exc:
+        _fail(f"cannot supervise the command: {exc}")
     return _supervise(argv, pid_namespace=False)
 
 
@@ -211,6 +246,7 @@ def _probe(level: str) -> int:
 def main(args: list[str]) -> int:
     if len(args) == 2 and args[0] == "--probe":
         return _probe(args[1])
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)  # until the handlers are in place
     if len(args) < 3 or args[1] != "--":
         _fail("usage: launch.py PLAN_JSON -- ARGV...")
     try:
@@ -218,6 +254,9 @@ def main(args: list[str]) -> int:
     except ValueError as exc:
         _fail(f"invalid plan: {exc}")
     argv = args[2:]
+    _tie_to_server(plan)
+    if plan["level"] == "none":
+        return _supervised_only(plan, argv)
     if plan["level"] in ("full", "namespaces-only"):
         return _with_namespaces(plan, argv)
     if plan["level"] == "landlock-only":

@@ -164,11 +164,16 @@ def die_with_parent(parent_alive_fd: int) -> None:
     ``parent_alive_fd`` is the read end of a pipe whose write end only the parent holds: it reads
     as end-of-file once the parent is gone. (``getppid`` cannot tell: it is 0 for a namespace's init.)
     """
-    _check(_libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
+    set_parent_death_signal(signal.SIGKILL)
     readable, _, _ = select.select([parent_alive_fd], [], [], 0)
     if readable:
         os._exit(137)
     os.close(parent_alive_fd)
+
+
+def set_parent_death_signal(sig: int) -> None:
+    """The kernel sends ``sig`` to this process when the *thread* that forked it exits."""
+    _check(_libc().prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
 
 
 def become_subreaper() -> None:

@@ -93,7 +93,7 @@ def sandbox_command(
         # No private /tmp without a mount namespace: the command gets a fresh directory of its own.
         tmpdir = tempfile.mkdtemp(prefix="openagent-sandbox-")
     try:
-        plan = build_plan(spec, chosen, tmpdir)
+        plan = build_plan(spec, chosen, tmpdir) | {"parent_pid": os.getpid()}
         run_env = dict(base_env)
         if tmpdir is not None:
             run_env.update(TMPDIR=tmpdir, TMP=tmpdir, TEMP=tmpdir)
@@ -104,6 +104,16 @@ def sandbox_command(
     finally:
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def supervised_command(argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> SandboxCommand:
+    """Where no OS sandbox exists: the launcher confines nothing but still supervises ``argv`` -- every
+    process it starts is killed when it exits, when it is stopped, or when the server dies. Linux only."""
+    if not argv:
+        raise ValueError("argv is empty")
+    plan = {"level": SandboxLevel.NONE.value, "parent_pid": os.getpid()}
+    launcher = [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(plan), "--", *argv]
+    return SandboxCommand(launcher, dict(os.environ if env is None else env), SandboxLevel.NONE)
 
 
 def stop_sandboxed(proc: subprocess.Popen[bytes], grace_s: float = STOP_GRACE_S) -> None:

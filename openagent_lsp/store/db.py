@@ -185,9 +185,9 @@ class Store:
             return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, what: str = "chat history") -> Iterator[sqlite3.Connection]:
         """One write transaction; a failure (locked, read-only, full) rolls back and says which."""
-        with self._lock, _storage_errors(self.location, "save"):
+        with self._lock, _storage_errors(self.location, "save", what):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -278,7 +278,7 @@ class Store:
         return None if row is None else (int(row["count"]), str(row["last_mac"]), str(row["mac"]))
 
     def store_anchor(self, log_id: str, count: int, last_mac: str, anchor_mac: str) -> None:
-        with self._tx() as conn:
+        with self._tx("the audit record count") as conn:
             conn.execute(
                 "INSERT INTO audit_anchors (log_id, count, last_mac, mac) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT(log_id) DO UPDATE SET count = excluded.count, last_mac = excluded.last_mac,"
@@ -413,7 +413,7 @@ _REASONS = (
 
 
 @contextmanager
-def _storage_errors(location: str, action: str) -> Iterator[None]:
+def _storage_errors(location: str, action: str, what: str = "chat history") -> Iterator[None]:
     """sqlite3 errors as a StorageError that says what failed and why, in words a user can act on.
     IntegrityError passes through: callers use it (a conversation created concurrently)."""
     try:
@@ -423,4 +423,4 @@ def _storage_errors(location: str, action: str) -> Iterator[None]:
     except sqlite3.Error as exc:
         text = str(exc).lower()
         reason = next((words for key, words in _REASONS if key in text), str(exc))
-        raise StorageError(f"chat history could not {action}: {reason} ({location})") from exc
+        raise StorageError(f"{what} could not {action}: {reason} ({location})") from exc

@@ -433,7 +433,7 @@ class ToolGuard:
                     subject=subject,
                     decision=decision,
                     outcome=Outcome.ERROR,
-                    reason=f"audit log unavailable: {exc}",
+                    reason=f"the audit log cannot be written, so nothing runs: {exc}",
                     call_id=auth.call_id,
                 )
         return auth

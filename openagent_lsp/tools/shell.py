@@ -12,8 +12,9 @@ Why it is built this way:
   sandbox does a command run plainly, and then the policy asked for everything not plainly read-only.
 * ``start_new_session=True`` puts the command and everything it starts in a new process group, so a
   timeout or a cancellation can kill the whole group (SIGTERM, then SIGKILL) and leave no orphans.
-  In the sandbox, the launcher's PID namespace (or subreaper) also catches a child that called
-  ``setsid``.
+  The sandbox launcher's PID namespace (or subreaper) also catches a child that called ``setsid``,
+  and the launcher dies with the server (even a SIGKILLed one): on Linux a command without a sandbox
+  runs under the same launcher, confining nothing but supervising alike.
 * A script the decision hashed is hashed again right before the run: changed content is not what
   was approved. Files the command changed are recorded as written by the agent (runners that would
   load them ask next time), and editor/CI configuration it created is moved out of the workspace.
@@ -30,6 +31,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -43,7 +45,7 @@ from openagent_lsp.errors import PolicyViolationError, ToolError
 from openagent_lsp.llm.base import CancelToken
 from openagent_lsp.policy.types import ToolKind
 from openagent_lsp.sandbox import SandboxLevel, SandboxSpec, SandboxUnavailable, sandbox_command, stop_sandboxed
-from openagent_lsp.sandbox.runner import SETUP_FAILED
+from openagent_lsp.sandbox.runner import SETUP_FAILED, supervised_command
 from openagent_lsp.tools.base import Tool, ToolContext, ToolResult
 from openagent_lsp.tools.confinement import SANDBOX_ENV
 from openagent_lsp.tools.workspace import confine
@@ -210,7 +212,11 @@ def run_process(
     # argv list: the approved command text is one argument of bash -c, never re-quoted.
     argv = [BASH, "-c", command]
     if sandbox is None:
-        return _run(argv, cwd, dict(env), timeout_s, output_cap, stop, cancel, kill_grace_s, sandboxed=False)
+        if not sys.platform.startswith("linux"):
+            return _run(argv, cwd, dict(env), timeout_s, output_cap, stop, cancel, kill_grace_s, sandboxed=False)
+        # Unconfined, but under the launcher: the command and all it started die with the server.
+        sc = supervised_command(argv, env=env)
+        return _run(sc.argv, cwd, sc.env, timeout_s, output_cap, stop, cancel, kill_grace_s, sandboxed=True)
     with sandbox_command(argv, sandbox, env=env, level=level) as sc:
         return _run(sc.argv, cwd, sc.env, timeout_s, output_cap, stop, cancel, kill_grace_s, sandboxed=True)
 

@@ -224,3 +224,51 @@ def test_a_full_disk_loses_no_answer_and_the_history_says_so(tmp_path: Path, tin
         assert "result" in server.request("openagent/status", {})
     finally:
         server.close()
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare")
+def test_a_full_disk_runs_no_command_without_its_audit_record(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    if subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "true"]).returncode != 0:
+        pytest.skip("user namespaces unavailable")
+    state, root, triggers = tmp_path / "state", tmp_path / "ws", tmp_path / "triggers"
+    for folder in (state, root, triggers):
+        folder.mkdir()
+    env = server_env(tmp_path, "unused", OPENAGENT_PRELOAD_MODEL="false",
+                     OPENAGENT_DATABASE_URL=str(state / "history.sqlite3"),
+                     PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    command = ["unshare", "--user", "--map-root-user", "--mount", sys.executable, "-m",
+               "tests.support.confined_server", str(state), "1m", str(triggers)]
+    server = start_initialized(env, root, command=command, stderr_path=tmp_path / "stderr",
+                               answer=lambda m, _p: {"title": "Run once"} if m == "window/showMessageRequest" else None)
+
+    def run(name: str) -> dict[str, Any]:
+        return server.request("workspace/executeCommand", {"command": "openagent.chat", "arguments": [
+            {"message": f"/run touch {name}", "conversationId": "audit-full"}]}, timeout=120)["result"]
+
+    def fault(name: str) -> None:
+        (triggers / name).touch()
+        assert server.wait_for(lambda: (triggers / f"{name}.done").exists(), 60), f"{name} was not applied"
+
+    try:
+        assert run("before")["ok"] and (root / "before").exists()  # commands do run here
+        fault("fill")
+        refused: dict[str, Any] = {}
+        for n in range(8):  # the log's last page may still take a record or two
+            result = run(f"full-{n}")
+            if not (root / f"full-{n}").exists():
+                refused = result
+                break
+            assert result["ok"], result
+        assert refused, "every command ran on a full disk"
+        assert not refused["ok"] and "the audit log cannot be written, so nothing runs" in refused["error"]
+        assert "the disk is full" in refused["error"], refused
+        assert server.alive() and "result" in server.request("openagent/status", {})
+        fault("free")
+        assert run("after")["ok"] and (root / "after").exists()
+        audit = server.request("openagent/audit", {"limit": 1000})["result"]
+        assert audit["verified"] is True, audit
+    finally:
+        server.close()

@@ -1,7 +1,7 @@
 """Secrets never leave: planted in the environment, the workspace (.env, source) and tool output, then
 everything that left the server is captured — the HTTP bodies a model server on another host received,
-stderr, window/logMessage and window/showMessage, JSON-RPC errors, chat history shown back — and none of
-them holds a secret. What the agent writes to the user's files is written exactly."""
+stderr, window/logMessage and window/showMessage, JSON-RPC errors, chat history shown back, the audit log
+— and none of them holds a secret. What the agent writes to the user's files is written exactly."""
 
 from __future__ import annotations
 
@@ -55,7 +55,9 @@ def play_model(path: str, body: dict[str, Any]) -> str:
     if "Observation from files.read" not in seen:
         return '<tool_call>{"tool": "files.read", "args": {"path": "config.py"}}</tool_call>'
     if "Observation from shell.run" not in seen:
-        return '<tool_call>{"tool": "shell.run", "args": {"command": "cat notes.txt"}}</tool_call>'
+        # A command line that carries a secret: the audit records the command, masked.
+        call = {"tool": "shell.run", "args": {"command": f"grep -v {AWS_KEY} notes.txt"}}
+        return f"<tool_call>{json.dumps(call)}</tool_call>"
     if "Observation from files.write" not in seen:
         call = {"tool": "files.write", "args": {"path": "written.py", "content": WRITTEN}}
         return f"<tool_call>{json.dumps(call)}</tool_call>"
@@ -124,6 +126,8 @@ def test_planted_secrets_never_leave_the_server(tmp_path: Path, remote_backend: 
         replies.append(failed)
         assert failed["error"]["code"] == -32803 and "not a model's stream" in failed["error"]["message"]
         replies.append(server.request("openagent/status", {}))
+        audit = server.request("openagent/audit", {"limit": 1000})
+        replies.append(audit)
     finally:
         server.close()
 
@@ -134,11 +138,18 @@ def test_planted_secrets_never_leave_the_server(tmp_path: Path, remote_backend: 
     editor = [json.dumps(n) for n in server.notifications if n["method"] in ("window/logMessage",
                                                                                "window/showMessage")]
     assert editor, "the server said nothing to the editor; the check below would prove nothing"
+    # The audit log on disk: masked before its MACs were computed, so the chain still verifies.
+    assert audit["result"]["verified"] is True, audit
+    audit_text = "".join(p.read_text() for p in (tmp_path / "audit").glob("*.jsonl"))
+    decisions = [json.loads(line) for line in audit_text.splitlines() if '"tool_decision"' in line]
+    masked = "grep -v " + "*" * len(AWS_KEY) + " notes.txt"
+    assert masked in [d["subject"] for d in decisions], decisions  # the command is still recognisable
     outlets = {
         "HTTP bodies to the model server": bodies,
         "stderr": [stderr.read_text(errors="replace")],
         "window/logMessage and window/showMessage": editor,
-        "responses (errors, chat history, status)": [json.dumps(r) for r in replies],
+        "responses (errors, chat history, status, audit)": [json.dumps(r) for r in replies],
+        "the audit log": [audit_text],
     }
     leaks = {name: [s for s in SECRETS if any(s in text for text in texts)] for name, texts in outlets.items()}
     assert all(not found for found in leaks.values()), leaks

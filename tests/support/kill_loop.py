@@ -4,9 +4,10 @@ Each round starts the server on the same state (chat history database, audit log
 chat turns that write (``/run echo ...``: two history messages and audit records each, no model needed),
 waits for a random number of them to be acknowledged and then kills the server's process group with
 SIGKILL while the rest are in flight. After each kill the database must pass ``PRAGMA integrity_check``
-and hold every acknowledged turn. The audit log is checked the same way (chain verifies, no acknowledged
-record lost) and reported; ``check_audit=True`` makes it count as a failure (the audit that guarantees it
-is being reworked: see docs/reliability.md).
+and hold every acknowledged turn. The HMAC-chained audit log is checked the same way: opened as the server
+opens it (its key, its record count in the database; a torn last line and one record ahead of the count
+are what a crash may leave and are accepted), the chain must verify and every acknowledged command must
+have its ``tool_result`` record. ``check_audit=True`` makes those count as failures.
 
 Used by ``tests/integration/test_kill_loop.py`` (a few rounds) and ``benchmarks/kill_loop.py`` (100 rounds).
 """
@@ -41,9 +42,11 @@ class KillFigures:
         return {k: v for k, v in self.__dict__.items() if k != "failures"} | {"failures": self.failures[:10]}
 
 
-def audit_file(state: Path) -> Path | None:
-    files = sorted((state / "audit").glob("*.jsonl")) if (state / "audit").exists() else []
-    return files[0] if files else None
+def audit_file(db: Path, root: Path) -> Path:
+    """Where the server keeps this workspace's audit log (next to the database)."""
+    from openagent_lsp.store.layout import StateLayout
+
+    return StateLayout.for_workspace(str(db), root.resolve()).audit_log
 
 
 def check_database(db: Path, acknowledged: list[str]) -> tuple[bool, list[str]]:
@@ -59,13 +62,16 @@ def check_database(db: Path, acknowledged: list[str]) -> tuple[bool, list[str]]:
     return ok, [c for c in acknowledged if f"/run {c}" not in stored]
 
 
-def check_audit(path: Path | None, acknowledged: list[str]) -> tuple[bool, list[str], str]:
-    """(chain verifies, acknowledged commands without their audit records, what verify said)."""
-    if path is None:
-        return (not acknowledged), list(acknowledged), "no audit log"
+def check_audit(path: Path, db: Path, acknowledged: list[str]) -> tuple[bool, list[str], str]:
+    """(chain verifies, acknowledged commands without their result record, what verification said)."""
+    if not path.exists():  # killed before the first record
+        return True, list(acknowledged), "no audit log"
     from openagent_lsp.policy.audit import AuditLog
+    from openagent_lsp.store.db import Store
 
-    ok, detail = AuditLog(path).verify()
+    with Store(db) as store:
+        log = AuditLog(path, key_path=path.parent / "audit.key", anchor=store)
+        ok, detail = (False, log.failure) if log.failure else log.verify()
     subjects: set[str] = set()
     for raw in path.read_bytes().splitlines():
         try:
@@ -87,6 +93,7 @@ def run_kill_loop(tmp: Path, rounds: int, seed: int, *, check_audit_chain: bool 
     db = state / "history.sqlite3"
     env = server_env(tmp, "unused", OPENAGENT_DATABASE_URL=str(db), OPENAGENT_PRELOAD_MODEL="false")
     acknowledged: list[str] = []
+    audit_pending: list[str] = []  # acknowledged commands whose audit record was not yet reported lost
     for round_no in range(rounds):
         try:
             server = start_initialized(env, root, stderr_path=tmp / "server.stderr")
@@ -109,11 +116,13 @@ def run_kill_loop(tmp: Path, rounds: int, seed: int, *, check_audit_chain: bool 
                 reply = server.wait_response(msg_id, 60)
                 if reply.get("result", {}).get("ok"):
                     acknowledged.append(command)
+                    audit_pending.append(command)
                     figures.turns_acknowledged += 1
             # Turns answered by now (the reader may have more than we waited for) count as acknowledged too.
             for msg_id, command in ids[wait_for:]:
                 if server.response_count(msg_id) and server.wait_response(msg_id, 1).get("result", {}).get("ok"):
                     acknowledged.append(command)
+                    audit_pending.append(command)
                     figures.turns_acknowledged += 1
         finally:
             server.close()  # SIGKILL to the whole process group
@@ -126,7 +135,7 @@ def run_kill_loop(tmp: Path, rounds: int, seed: int, *, check_audit_chain: bool 
             figures.acknowledged_turns_lost += len(lost)
             figures.failures.append(f"round {round_no}: acknowledged turns lost: {lost[:3]}")
             acknowledged = [c for c in acknowledged if c not in lost]
-        chain_ok, audit_lost, detail = check_audit(audit_file(state), acknowledged)
+        chain_ok, audit_lost, detail = check_audit(audit_file(db, root), db, audit_pending)
         if not chain_ok:
             figures.audit_chain_failures += 1
             if check_audit_chain:
@@ -135,6 +144,7 @@ def run_kill_loop(tmp: Path, rounds: int, seed: int, *, check_audit_chain: bool 
             figures.acknowledged_audit_records_lost += len(audit_lost)
             if check_audit_chain:
                 figures.failures.append(f"round {round_no}: audit records lost: {audit_lost[:3]}")
+            audit_pending = [c for c in audit_pending if c not in audit_lost]
     # After the last kill the server still starts and reads the history.
     try:
         server = start_initialized(env, root, stderr_path=tmp / "server.stderr")

@@ -325,3 +325,15 @@ def test_the_store_keeps_the_count_in_its_own_file(tmp_path: Path) -> None:
         assert store.load_anchor(p.name)[0] == 4
         _write(p, _lines(p)[:2])
         assert "truncated" in AuditLog(p, anchor=store).failure
+
+
+def test_secrets_are_masked_before_the_mac_so_the_chain_verifies(tmp_path: Path) -> None:
+    token = "ghp_" + "R3alLook1ngT0kenAbCdEfGhIjKlMnOpQrSt12"
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    written = log.append({"event": "tool_decision", "subject": f"curl -H 'Authorization: token {token}' x",
+                          "reason": f"uses {token}", "output": [f"echo {token}"], "exit_code": 0})
+    assert token not in path.read_text()
+    assert written["subject"] == f"curl -H 'Authorization: token {'*' * len(token)}' x"  # still recognisable
+    assert written["exit_code"] == 0 and written["mac"] == record_mac(_key(path), json.loads(_lines(path)[0]))
+    assert log.verify()[0] and AuditLog(path).failure == ""
