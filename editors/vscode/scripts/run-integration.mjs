@@ -53,6 +53,7 @@ function prepare() {
   Object.assign(env, {
     OPENAGENT_MODEL: model,
     OPENAGENT_PRECISION: 'fp32',
+    OPENAGENT_PROMPT_STYLE: 'chat', // see build_tiny_model.py
     OPENAGENT_COMPLETION__DEBOUNCE_MS: '0',
     OPENAGENT_DATABASE_URL: path.join(tmp, 'state.sqlite3'),
     OPENAGENT_MODEL_CACHE_DIR: path.join(tmp, 'model-cache'),

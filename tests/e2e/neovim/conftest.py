@@ -33,6 +33,14 @@ def env(tmp_path: Path, tiny_model_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture
+def agent_env(tmp_path: Path, tiny_chat_model_dir: Path) -> dict[str, str]:
+    """The tiny chat model asked with chat prompts: the agent streams its answer and any answer is taken
+    as code, so the editor-side mechanics (streaming, cancel, applying an edit) are what a test sees.
+    (The tiny base model goes through completion-shaped prompts, whose answers it rarely makes usable.)"""
+    return server_env(tmp_path, tiny_chat_model_dir, OPENAGENT_PRECISION="fp32", OPENAGENT_PROMPT_STYLE="chat")
+
+
+@pytest.fixture
 def make_nvim(nvim_bin: str, workspace: Path, tmp_path: Path,
               monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], Nvim]]:
     # Neovim's own state (LSP log, shada) stays in the test's folder.

@@ -24,8 +24,8 @@ def unused():
 '''
 
 
-def test_doc_on_a_visual_selection_applies_the_edit_in_the_buffer(nvim: Nvim, env: dict[str, str]) -> None:
-    nvim.start(env, "geo.py", GEO)
+def test_doc_on_a_visual_selection_applies_the_edit_in_the_buffer(nvim: Nvim, agent_env: dict[str, str]) -> None:
+    nvim.start(agent_env, "geo.py", GEO)
     original = nvim.lines()
     nvim.api.api.win_set_cursor(0, [5, 4])
     nvim.input("vee")  # select "return math" inside area()

@@ -88,9 +88,9 @@ def test_run_asks_through_vim_ui_select_and_runs_only_when_approved(nvim: Nvim, 
     assert text.count("## You") == 4 and text.count("## OpenAgent") == 3
 
 
-def test_chat_streams_deltas_in_order_and_ctrl_c_stops_them(nvim: Nvim, env: dict[str, str]) -> None:
+def test_chat_streams_deltas_in_order_and_ctrl_c_stops_them(nvim: Nvim, agent_env: dict[str, str]) -> None:
     # The held server streams the first piece, then waits for the cancel: <C-c> never races the model.
-    held = {**env, "OPENAGENT_TEST_HOLD_AFTER_PIECES": "1"}
+    held = {**agent_env, "OPENAGENT_TEST_HOLD_AFTER_PIECES": "1"}
     nvim.start(held, "a.py", SOURCE, cmd=HELD_SERVER_COMMAND)
     nvim.api.command("OpenAgentChat")
     chat_send(nvim, "Tell me a long story")
@@ -118,8 +118,8 @@ def test_chat_streams_deltas_in_order_and_ctrl_c_stops_them(nvim: Nvim, env: dic
     assert nvim.lua("return require('openagent').statusline()") == "OpenAgent: ready"
 
 
-def test_ask_on_a_selection_streams_the_answer_into_the_chat(nvim: Nvim, env: dict[str, str]) -> None:
-    nvim.start(env, "a.py", SOURCE)
+def test_ask_on_a_selection_streams_the_answer_into_the_chat(nvim: Nvim, agent_env: dict[str, str]) -> None:
+    nvim.start(agent_env, "a.py", SOURCE)
     nvim.lua("""
         vim.ui.input = function(opts, on_confirm)
           _G.input_prompt = opts.prompt
