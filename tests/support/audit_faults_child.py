@@ -10,7 +10,6 @@ namespace is touched.
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from openagent_lsp.tools.base import ToolContext
 from openagent_lsp.tools.guard import ToolGuard
 from openagent_lsp.tools.shell import ShellRunInput, ShellTool
 from openagent_lsp.tools.testing import ScriptedApprover
+from tests.support.full_disk import fill_file
 
 
 def mount_tmpfs(folder: Path, size: str) -> None:
@@ -37,17 +37,7 @@ def remount(folder: Path, mode: str) -> None:
 
 
 def fill(folder: Path) -> Path:
-    """Write a file until the tmpfs is full (byte by byte at the end, so no page is left with room)."""
-    filler = folder / "filler"
-    with filler.open("wb", buffering=0) as fh:
-        for chunk in (65536, 4096, 1):
-            try:
-                while True:
-                    fh.write(b"\0" * chunk)
-            except OSError as exc:
-                if exc.errno != errno.ENOSPC:
-                    raise
-    return filler
+    return fill_file(folder / "filler")
 
 
 def guarded_shell(audit: AuditLog, store: Store, workspace: Path) -> ToolContext:

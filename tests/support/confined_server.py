@@ -11,7 +11,6 @@ fault instead of guessing when it happened.
 
 from __future__ import annotations
 
-import errno
 import os
 import subprocess
 import sys
@@ -19,16 +18,11 @@ import threading
 import time
 from pathlib import Path
 
+from tests.support.full_disk import fill_file
+
 
 def fill(folder: Path) -> None:
-    with (folder / ".filler").open("wb", buffering=0) as fh:
-        for chunk in (65536, 4096, 1):  # down to single bytes, so no page keeps room
-            try:
-                while True:
-                    fh.write(b"\0" * chunk)
-            except OSError as exc:
-                if exc.errno != errno.ENOSPC:
-                    raise
+    fill_file(folder / ".filler")
 
 
 def watch(folder: Path, triggers: Path) -> None:
