@@ -55,7 +55,9 @@ def register(server: OpenAgentServer) -> None:
             await start_model_load(ls)
         # The agent side starts now rather than on first use: a failed audit verification is shown
         # (and commands refused) from the start, not when the user first asks for something.
-        asyncio.get_running_loop().call_soon(_start_services, ls)
+        task = asyncio.ensure_future(_start_services(ls))
+        ls.background_tasks.add(task)
+        task.add_done_callback(ls.background_tasks.discard)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(ls: OpenAgentServer, params: types.DidChangeConfigurationParams) -> None:
@@ -141,11 +143,12 @@ def _sandbox_json() -> dict[str, Any]:
     return detect_sandbox().to_json()
 
 
-def _start_services(ls: OpenAgentServer) -> None:
+async def _start_services(ls: OpenAgentServer) -> None:
     try:
-        _ = ls.services
+        await ls.services_async()  # imports, grammar and database: half a second the loop must not wait out
     except Exception as exc:  # reported again, with the same message, to the request that needs them
         log.warning("agent_services_unavailable", error=str(exc))
+
 
 
 def _last_generation(ls: OpenAgentServer) -> dict[str, Any] | None:
