@@ -12,7 +12,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from openagent_lsp import __version__
+from openagent_lsp import __version__, heap
 from openagent_lsp.errors import ConfigError
 from openagent_lsp.logging import editor_bridge, get_logger
 from openagent_lsp.server import completion, methods
@@ -74,6 +74,7 @@ def register(server: OpenAgentServer) -> None:
         # is sent again, changed or not: that is the user's "retry".
         changed = ls.models.reconfigure(ls.settings)
         if changed:
+            heap.thaw()  # the dropped model must be collectable; frozen again once the next one is up
             notify_status(ls)  # the model was dropped: clients show "idle" until it loads again
         if (changed or ls.models.state == "error") and ls.settings.preload_model:
             await start_model_load(ls)
@@ -148,7 +149,8 @@ async def _start_services(ls: OpenAgentServer) -> None:
         await ls.services_async()  # imports, grammar and database: half a second the loop must not wait out
     except Exception as exc:  # reported again, with the same message, to the request that needs them
         log.warning("agent_services_unavailable", error=str(exc))
-
+        return
+    heap.freeze_long_lived()
 
 
 def _last_generation(ls: OpenAgentServer) -> dict[str, Any] | None:
@@ -195,6 +197,8 @@ async def start_model_load(ls: OpenAgentServer) -> None:
                 message="ready" if status.state == "ready" else f"failed: {status.error}"))
         if status.state == "error":
             ls.notify_user(f"model failed to load: {status.error}")
+        else:
+            heap.freeze_long_lived()  # the model's libraries would otherwise make each full collection slow
         notify_status(ls)
 
     task = asyncio.ensure_future(finish())
