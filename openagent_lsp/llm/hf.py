@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openagent_lsp import heap
 from openagent_lsp.errors import GenerationCancelled, ModelLoadError
 from openagent_lsp.llm.base import (
     BackendInfo,
@@ -128,6 +129,7 @@ class TransformersLLM:
                 ) from exc
             transformers.utils.logging.set_verbosity_error()
             transformers.utils.logging.disable_progress_bar()
+            heap.freeze_long_lived()  # torch's modules: full collections while loading would walk them all
             steps = LoadProgress(progress)
             resolved = resolve_model(self.model_ref, self._cache_dir, progress)
             source = resolved.folder if isinstance(resolved, ResolvedModel) else resolved

@@ -12,7 +12,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from openagent_lsp import __version__
+from openagent_lsp import __version__, heap
 from openagent_lsp.errors import ConfigError
 from openagent_lsp.logging import editor_bridge, get_logger
 from openagent_lsp.server import completion, methods
@@ -55,7 +55,9 @@ def register(server: OpenAgentServer) -> None:
             await start_model_load(ls)
         # The agent side starts now rather than on first use: a failed audit verification is shown
         # (and commands refused) from the start, not when the user first asks for something.
-        asyncio.get_running_loop().call_soon(_start_services, ls)
+        task = asyncio.ensure_future(_start_services(ls))
+        ls.background_tasks.add(task)
+        task.add_done_callback(ls.background_tasks.discard)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(ls: OpenAgentServer, params: types.DidChangeConfigurationParams) -> None:
@@ -72,6 +74,7 @@ def register(server: OpenAgentServer) -> None:
         # is sent again, changed or not: that is the user's "retry".
         changed = ls.models.reconfigure(ls.settings)
         if changed:
+            heap.thaw()  # the dropped model must be collectable; frozen again once the next one is up
             notify_status(ls)  # the model was dropped: clients show "idle" until it loads again
         if (changed or ls.models.state == "error") and ls.settings.preload_model:
             await start_model_load(ls)
@@ -141,11 +144,13 @@ def _sandbox_json() -> dict[str, Any]:
     return detect_sandbox().to_json()
 
 
-def _start_services(ls: OpenAgentServer) -> None:
+async def _start_services(ls: OpenAgentServer) -> None:
     try:
-        _ = ls.services
+        await ls.services_async()  # imports, grammar and database: half a second the loop must not wait out
     except Exception as exc:  # reported again, with the same message, to the request that needs them
         log.warning("agent_services_unavailable", error=str(exc))
+        return
+    heap.freeze_long_lived()
 
 
 def _last_generation(ls: OpenAgentServer) -> dict[str, Any] | None:
@@ -192,6 +197,8 @@ async def start_model_load(ls: OpenAgentServer) -> None:
                 message="ready" if status.state == "ready" else f"failed: {status.error}"))
         if status.state == "error":
             ls.notify_user(f"model failed to load: {status.error}")
+        else:
+            heap.freeze_long_lived()  # the model's libraries would otherwise make each full collection slow
         notify_status(ls)
 
     task = asyncio.ensure_future(finish())

@@ -101,9 +101,9 @@ def _build(server: OpenAgentServer) -> AgentServices:
     store = Store(settings.database_url or None)
     audit = AuditLog(layout.audit_log, key_path=layout.audit_key, anchor=store)
     for note in audit.notes:
-        server.notify_user(note, types.MessageType.Info)
+        server.call_in_loop(server.notify_user, note, types.MessageType.Info)
     if audit.failure:
-        server.notify_user(audit.blocked_reason())
+        server.call_in_loop(server.notify_user, audit.blocked_reason())
     policy_file = (Path(settings.policy_file).expanduser().absolute(),) if settings.policy_file else ()
     confinement = Confinement(sandbox.level, protected=layout.protected(workspace, policy_file),
                               quarantine=layout.quarantine_dir)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from openagent_lsp import heap
 from openagent_lsp.errors import GenerationCancelled
 from openagent_lsp.llm.base import CancelToken, GenerationRequest
 from openagent_lsp.llm.hf import TransformersLLM
@@ -23,6 +24,15 @@ def llm(tiny_model_dir: Path) -> TransformersLLM:
     model.load(lambda message, percent=None: events.append((message, percent)))
     assert events[-1][1] == 100
     return model
+
+
+def test_loading_freezes_the_libraries_it_imports(tiny_model_dir: Path) -> None:
+    heap.thaw()
+    try:
+        TransformersLLM(str(tiny_model_dir), precision="fp32", device="cpu").load()
+        assert heap.frozen_count() > 0  # torch's objects: out of the full collections' walk
+    finally:
+        heap.thaw()
 
 
 def _cold_greedy(llm: TransformersLLM, prompt: str, n: int) -> list[int]:
