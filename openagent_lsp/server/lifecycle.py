@@ -117,11 +117,12 @@ def status_payload(ls: OpenAgentServer) -> dict[str, Any]:
     from openagent_lsp.redaction import redact_record
 
     proto = ls.protocol_stats
+    model = ls.models.status()  # once: it reads the backend's info and calibration figures
     return redact_record({
         "version": __version__,
         "uptimeSeconds": round(time.monotonic() - ls.started_at, 3),
-        "model": ls.models.status().to_json(),
-        "backend": ls.models.status().backend,
+        "model": model.to_json(),
+        "backend": model.backend,
         # Lists, not maps keyed by method name: "textDocument/x" is not an identifier in every client.
         "requests": [{"method": m, "count": n} for m, n in sorted(proto.request_counts.items())],
         "errors": [{"method": m, "count": n} for m, n in sorted(proto.error_counts.items())],

@@ -142,7 +142,8 @@ async def test_completion_before_the_model_is_ready_answers_empty_at_once(make_s
     uri = s.open_file("a.py", PY_SOURCE)
     result = await asyncio.wait_for(s.inline(uri, PY_CURSOR), 10)
     assert not result.items
-    data = await s.wait_for_status(lambda data: data["model"]["state"] != "loading")
+    # "idle" comes before the load starts: wait until the load has ended, whichever way.
+    data = await s.wait_for_status(lambda data: data["model"]["state"] not in ("idle", "loading"))
     assert data["model"]["state"] == "error" and "not found" in data["model"]["error"]
 
 
