@@ -13,10 +13,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -40,6 +41,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _copy_until_listening(proc: subprocess.Popen[bytes], log: IO[bytes], listening: threading.Event,
+                          settled: threading.Event) -> None:
+    """Copy the server's output into ``log``; set ``listening`` when uvicorn says it listens (progress bars
+    end their lines with \\r, so the output is searched, not read line by line)."""
+    assert proc.stdout is not None
+    seen = b""
+    while chunk := os.read(proc.stdout.fileno(), 4096):
+        log.write(chunk)
+        seen = (seen + chunk)[-4096:]
+        if not listening.is_set() and b"Uvicorn running on" in seen:
+            listening.set()
+            settled.set()
+    settled.set()
+
+
 @pytest.fixture(scope="module")
 def served_model(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     folder = tmp_path_factory.mktemp("served") / "tiny"
@@ -49,28 +65,27 @@ def served_model(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false"}
     log = (folder.parent / "serve.log").open("wb")
+    # --log-level info: uvicorn says when it listens, and the test waits for exactly that line.
     proc = subprocess.Popen(
         [str(CLI), "serve", str(folder), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu",
-         "--dtype", "float32", "--log-level", "warning"],
-        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+         "--dtype", "float32", "--log-level", "info"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True,
     )
+    listening = threading.Event()
+    settled = threading.Event()  # listening, or the process's output ended (it exited)
+    reader = threading.Thread(target=_copy_until_listening, args=(proc, log, listening, settled), daemon=True)
+    reader.start()
     base = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                log.flush()
-                pytest.fail(f"transformers serve exited ({proc.returncode}): "
-                            f"{(folder.parent / 'serve.log').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/models", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("transformers serve did not answer /v1/models within 120 s")
-            time.sleep(0.25)
+        if not settled.wait(120):
+            pytest.fail("transformers serve did not start listening within 120 s")
+        if not listening.is_set():
+            proc.wait(10)
+            log.flush()
+            pytest.fail(f"transformers serve exited ({proc.returncode}): "
+                        f"{(folder.parent / 'serve.log').read_text()[-2000:]}")
+        with urllib.request.urlopen(f"{base}/models", timeout=30) as reply:
+            assert reply.status == 200
         yield base, str(folder)
     finally:
         if proc.poll() is None:
@@ -80,6 +95,7 @@ def served_model(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
+        reader.join(10)  # its output has ended: the log can close
         log.close()
 
 

@@ -4,7 +4,9 @@ SIGTERM through PR_SET_PDEATHSIG and kills everything the command started)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import signal
 import sys
 import time
@@ -22,13 +24,34 @@ pytestmark = pytest.mark.timeout(240)
 UNSANDBOXED = [sys.executable, "-m", "tests.support.unsandboxed_server"]
 
 
-def wait_until(condition: object, timeout: float) -> bool:
+def wait_for_line(fifo: Path, timeout: float) -> bytes:
+    """What a command writes to ``fifo`` once it is up (b"" if nothing came within ``timeout``)."""
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO read end reports nothing before a writer
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        return os.read(fd, 64) if ready else b""
+    finally:
+        os.close(fd)
+
+
+def still_running_after(pids: list[int], timeout: float) -> list[int]:
+    """Wait on each process's exit (pidfds: the kernel says when it ends); the PIDs still alive after
+    ``timeout``."""
+    fds: dict[int, int] = {}
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):  # already gone
+            fds[os.pidfd_open(pid)] = pid
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return bool(condition())  # type: ignore[operator]
+    try:
+        while fds and (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select(list(fds), [], [], left)
+            for fd in ready:
+                os.close(fd)
+                del fds[fd]
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return list(fds.values())
 
 
 @pytest.mark.parametrize("where", ["sandboxed", "unsandboxed"])
@@ -41,7 +64,10 @@ def test_a_sigkilled_server_leaves_no_command_running(tmp_path: Path, where: str
     root.mkdir()
     marker = f"900.{uuid.uuid4().int % 10**8}"  # a sleep only this test starts
     # A background child too, and one that ignores SIGTERM: nothing of it may outlive the server.
-    command = f"sh -c \"trap '' TERM; sleep {marker} & sleep {marker}\""
+    fifo = root / "up.fifo"  # named relative: a path with "pytest" in it would hide the shell from processes_with
+    os.mkfifo(fifo)
+    # Both sleeps are forked before the command says it is up, so all of it exists when the server dies.
+    command = f"sh -c \"trap '' TERM; sleep {marker} & sleep {marker} & echo up > {fifo.name}; wait\""
     env = server_env(tmp_path, "unused", OPENAGENT_PRELOAD_MODEL="false",
                      PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     server = start_initialized(env, root, command=UNSANDBOXED if where == "unsandboxed" else None,
@@ -51,10 +77,13 @@ def test_a_sigkilled_server_leaves_no_command_running(tmp_path: Path, where: str
         server.send_raw(encode({"jsonrpc": "2.0", "id": server.new_id(), "method": "workspace/executeCommand",
                                 "params": {"command": "openagent.chat", "arguments": [
                                     {"message": f"/run {command}", "conversationId": "killed"}]}}))
-        assert wait_until(lambda: len(processes_with(f"sleep {marker}")) >= 3, 60), "the command did not start"
+        assert wait_for_line(fifo, 60) == b"up\n", "the command did not start"
+        started = processes_with(f"sleep {marker}")
+        assert len(started) >= 3, started
         os.kill(server.pid, signal.SIGKILL)  # the server alone: the command runs in a session of its own
         assert server.proc is not None and server.proc.wait(30) == -signal.SIGKILL
-        assert wait_until(lambda: not processes_with(f"sleep {marker}"), 60), processes_with(f"sleep {marker}")
+        assert still_running_after(started, 60) == [], processes_with(f"sleep {marker}")
+        assert processes_with(f"sleep {marker}") == []
     finally:
         server.close()
         for pid in processes_with(f"sleep {marker}"):  # only if the assertion above failed
