@@ -26,7 +26,7 @@ from typing import Any
 from openagent_lsp.completion.cache import CompletionLRU, LiveText, ShownSuggestion
 from openagent_lsp.completion.context import PromptBudget, PromptBuilder
 from openagent_lsp.completion.postprocess import PostContext, decide_multiline, postprocess
-from openagent_lsp.completion.prompt import WINDOW_STEP_LINES, Prompt, heal_completion
+from openagent_lsp.completion.prompt import WINDOW_STEP_LINES, Prompt, fit_suffix, heal_completion
 from openagent_lsp.config import CompletionSettings
 from openagent_lsp.context.documents import DocumentStore
 from openagent_lsp.context.types import Position
@@ -297,8 +297,9 @@ class CompletionEngine:
         if position is None:
             # Only the document's head can be the first window (a 10 MB file is not tokenized on the loop).
             head = text[: settings.prompt_budget_tokens * MAX_CHARS_PER_TOKEN]
-            offset = _first_window_end(head, settings.prompt_budget_tokens,
-                                       lambda t: llm.count_tokens(valid_unicode(t)))
+            # The first window ends where the longest run of whole lines that fits the budget does.
+            offset = len(fit_suffix(head, settings.prompt_budget_tokens,
+                                    lambda t: llm.count_tokens(valid_unicode(t))))
             line = text.count("\n", 0, offset)
         else:
             offset, line = doc.offset_at(position), position.line
@@ -489,19 +490,6 @@ def completion_prompt(engine: CompletionEngine, llm: BaseLLM, uri: str, language
 
     return engine.prompts.build(uri, language_id, valid_unicode(prefix), valid_unicode(suffix), fim=llm.fim_format,
                                 count=count, budget=budget_of(settings), use_context=settings.context_from_open_files)
-
-
-def _first_window_end(text: str, budget: int, count: Callable[[str], int]) -> int:
-    """Offset of the end of the last whole line such that the text before it fits ``budget`` tokens."""
-    lines = text.splitlines(keepends=True)
-    lo, hi = 0, len(lines)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if count("".join(lines[:mid])) <= budget:
-            lo = mid
-        else:
-            hi = mid - 1
-    return len("".join(lines[:lo]))
 
 
 def _tail_window(text: str, chars: int) -> str:
