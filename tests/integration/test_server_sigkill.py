@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from openagent_lsp.sandbox import available_levels
-from tests.integration.test_stubborn_command import processes_with
 from tests.support.lsp import server_env
+from tests.support.processes import processes_with
 from tests.support.raw_lsp import encode, start_initialized
 
 pytestmark = pytest.mark.timeout(240)

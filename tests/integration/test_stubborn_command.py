@@ -11,25 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.lsp import server_env
+from tests.support.processes import processes_with
 from tests.support.raw_lsp import encode, start_initialized
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def processes_with(marker: str) -> list[int]:
-    """PIDs (as this machine sees them) whose command line holds ``marker``; zombies do not count."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(") ", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if marker in cmdline and state != "Z" and "pytest" not in cmdline:
-            found.append(int(entry))
-    return found
 
 
 def test_a_command_that_ignores_sigterm_dies_with_its_group_when_cancelled(tmp_path: Path) -> None:
