@@ -4,12 +4,9 @@ SIGTERM through PR_SET_PDEATHSIG and kills everything the command started)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import select
 import signal
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -17,41 +14,11 @@ import pytest
 
 from openagent_lsp.sandbox import available_levels
 from tests.support.lsp import server_env
-from tests.support.processes import processes_with
+from tests.support.processes import processes_with, still_running_after, wait_for_line
 from tests.support.raw_lsp import encode, start_initialized
 
 pytestmark = pytest.mark.timeout(240)
 UNSANDBOXED = [sys.executable, "-m", "tests.support.unsandboxed_server"]
-
-
-def wait_for_line(fifo: Path, timeout: float) -> bytes:
-    """What a command writes to ``fifo`` once it is up (b"" if nothing came within ``timeout``)."""
-    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO read end reports nothing before a writer
-    try:
-        ready, _, _ = select.select([fd], [], [], timeout)
-        return os.read(fd, 64) if ready else b""
-    finally:
-        os.close(fd)
-
-
-def still_running_after(pids: list[int], timeout: float) -> list[int]:
-    """Wait on each process's exit (pidfds: the kernel says when it ends); the PIDs still alive after
-    ``timeout``."""
-    fds: dict[int, int] = {}
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):  # already gone
-            fds[os.pidfd_open(pid)] = pid
-    deadline = time.monotonic() + timeout
-    try:
-        while fds and (left := deadline - time.monotonic()) > 0:
-            ready, _, _ = select.select(list(fds), [], [], left)
-            for fd in ready:
-                os.close(fd)
-                del fds[fd]
-    finally:
-        for fd in fds:
-            os.close(fd)
-    return list(fds.values())
 
 
 @pytest.mark.parametrize("where", ["sandboxed", "unsandboxed"])
