@@ -19,7 +19,9 @@ def needs_native_inline(nvim: Nvim) -> None:
 def test_typing_shows_ghost_text_and_the_accept_key_inserts_it(nvim: Nvim, env: dict[str, str]) -> None:
     needs_native_inline(nvim)
     nvim.start(env, "a.py", SOURCE)
-    assert nvim.lua("return require('openagent').statusline()") == "OpenAgent: ready"
+    # The status request can answer "ready" before the statusChanged notification reaches the plugin.
+    wait_for(lambda: nvim.lua("return require('openagent').statusline()") == "OpenAgent: ready", 30,
+             "the statusline to say ready")
     nvim.api.api.win_set_cursor(0, [2, 4])
     nvim.input("A")  # insert mode at the end of the indented blank line
     first = nvim.wait_ghost(what="ghost text after entering insert mode")
